@@ -1,0 +1,9 @@
+"""`sdu relabel`: not built yet (placeholder replaced by its issue's work)."""
+import click
+
+
+@click.command("relabel", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1)
+def command(args):
+    """Not available yet."""
+    raise click.ClickException("'sdu relabel' is not available in this build")

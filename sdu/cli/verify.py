@@ -1,0 +1,9 @@
+"""`sdu verify`: not built yet (placeholder replaced by its issue's work)."""
+import click
+
+
+@click.command("verify", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1)
+def command(args):
+    """Not available yet."""
+    raise click.ClickException("'sdu verify' is not available in this build")

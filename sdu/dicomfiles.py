@@ -1,0 +1,108 @@
+"""Finding and reading DICOM files in a folder tree.
+
+Readers recurse and skip what is not DICOM: a session mounted by XNAT is
+``SCANS/<id>/DICOM/*.dcm`` beside catalog XML files. Nothing here decodes pixel data.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pydicom
+from pydicom.dataset import FileDataset
+from pydicom.errors import InvalidDicomError
+
+from .errors import NotDicomError
+
+#: Files that are never DICOM and are skipped without a report entry.
+SKIP_SUFFIXES = {".xml", ".json", ".txt", ".log", ".md", ".csv", ".html", ".db", ".sqlite"}
+SKIP_NAMES = {"DICOMDIR", ".DS_Store", "Thumbs.db"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path met while walking that could not be considered (e.g. unreadable folder)."""
+
+    path: str
+    reason: str
+
+
+def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) -> Iterator[Path]:
+    """Yield every regular file below ``root`` that may be DICOM, in a stable order.
+
+    Catalog/report files (by suffix) and DICOMDIR are passed over silently. Folders that cannot
+    be read are added to ``errors`` (when given) instead of aborting the walk.
+    """
+    root = Path(root)
+    if root.is_file():
+        yield root
+        return
+
+    def onerror(exc: OSError) -> None:
+        if errors is not None:
+            errors.append(Skipped(str(exc.filename), f"cannot read folder: {exc.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name in SKIP_NAMES or name.startswith(".") or Path(name).suffix.lower() in SKIP_SUFFIXES:
+                continue
+            path = Path(dirpath, name)
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def has_dicom_preamble(path: str | Path) -> bool:
+    """True when the file carries the 128-byte preamble and ``DICM`` marker."""
+    with open(path, "rb") as f:
+        head = f.read(132)
+    return len(head) == 132 and head[128:132] == b"DICM"
+
+
+def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: bool = False) -> FileDataset:
+    """Read one file, raising :class:`NotDicomError` (naming the file and reason) when it can't.
+
+    Files without the Part 10 preamble/meta header are refused unless ``force`` is set: a
+    file whose transfer syntax has to be guessed is not something to anonymise blindly.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise NotDicomError(f"cannot read file: {exc.strerror}", path=path) from None
+    if size == 0:
+        raise NotDicomError("empty file", path=path)
+    try:
+        if not force and not has_dicom_preamble(path):
+            raise NotDicomError("not a DICOM Part 10 file (no preamble/'DICM' marker)", path=path)
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, force=force)
+    except NotDicomError:
+        raise
+    except PermissionError:
+        raise NotDicomError("permission denied", path=path) from None
+    except InvalidDicomError as exc:
+        raise NotDicomError(f"not DICOM: {exc}", path=path) from None
+    except Exception as exc:  # pydicom raises many types on truncated or damaged files
+        raise NotDicomError(f"damaged or truncated DICOM ({type(exc).__name__})", path=path) from None
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        raise NotDicomError("no File Meta Information (transfer syntax unknown)", path=path)
+    if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+        raise NotDicomError("no SOP Class/Instance UID: not a DICOM object", path=path)
+    return ds
+
+
+def load_fully(ds: FileDataset, path: str | Path) -> None:
+    """Force parsing of the whole dataset so that truncation shows up as an error now.
+
+    pydicom reads lazily: a file cut short inside the pixel data only fails when the value
+    is touched. Touching raw values (not converting them) is cheap.
+    """
+    try:
+        for elem in ds.iterall():
+            pass
+        if "PixelData" in ds:
+            ds["PixelData"].value  # noqa: B018 - raises if the value is short
+    except Exception as exc:
+        raise NotDicomError(f"damaged or truncated DICOM ({type(exc).__name__})", path=path) from None
