@@ -93,16 +93,29 @@ def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: b
     return ds
 
 
-def load_fully(ds: FileDataset, path: str | Path) -> None:
-    """Force parsing of the whole dataset so that truncation shows up as an error now.
+def check_complete(ds: FileDataset, path: str | Path) -> None:
+    """Raise :class:`NotDicomError` when the file was cut short.
 
-    pydicom reads lazily: a file cut short inside the pixel data only fails when the value
-    is touched. Touching raw values (not converting them) is cheap.
+    pydicom reads a truncated file without complaint (a short value is simply shorter), so
+    check what can be checked without decoding anything: every raw value has the length its
+    header announced, and native pixel data has the size Rows x Columns x frames x samples
+    x bits implies.
     """
-    try:
-        for elem in ds.iterall():
-            pass
-        if "PixelData" in ds:
-            ds["PixelData"].value  # noqa: B018 - raises if the value is short
-    except Exception as exc:
-        raise NotDicomError(f"damaged or truncated DICOM ({type(exc).__name__})", path=path) from None
+    for raw in ds._dict.values():
+        length, value = getattr(raw, "length", None), getattr(raw, "value", None)
+        if isinstance(value, bytes) and length not in (None, 0xFFFFFFFF) and len(value) != length:
+            raise NotDicomError(f"truncated: element {raw.tag} is {len(value)} of {length} bytes", path=path)
+    if "Rows" in ds and "Columns" in ds and not any(k in ds for k in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        raise NotDicomError("truncated: image without pixel data", path=path)
+    if "PixelData" in ds and not ds.file_meta.TransferSyntaxUID.is_compressed:
+        raw = ds._dict[0x7FE00010]
+        length = getattr(raw, "length", None) or len(ds._dict[0x7FE00010].value or b"")
+        try:
+            expected = (int(ds.Rows) * int(ds.Columns) * int(ds.get("NumberOfFrames") or 1)
+                        * int(ds.get("SamplesPerPixel") or 1) * int(ds.BitsAllocated)) // 8
+        except (AttributeError, TypeError, ValueError):
+            return
+        value = getattr(raw, "value", None)
+        actual = len(value) if isinstance(value, bytes) else length
+        if actual < expected:
+            raise NotDicomError(f"truncated: pixel data is {actual} of {expected} bytes", path=path)

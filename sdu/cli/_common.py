@@ -22,3 +22,22 @@ def sdu_errors():
 
 def echo_json(obj) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+@contextmanager
+def progress_bar(label: str, disable: bool = False):
+    """A rich progress bar on stderr; yields ``advance(done, total)`` for library callbacks."""
+    if disable or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance

@@ -1,9 +1,55 @@
-"""`sdu receive`: not built yet (placeholder replaced by its issue's work)."""
+"""`sdu receive`: a DICOM C-STORE SCP feeding the identifiable store (runs until SIGTERM/SIGINT)."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
 import click
 
+from intake.completion import CompletionOptions
+from intake.receiver import Receiver, ReceiverOptions
+from intake.store import Store
 
-@click.command("receive", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
-def command(args):
-    """Not available yet."""
-    raise click.ClickException("'sdu receive' is not available in this build")
+from ..site import load_site_key
+from ._common import echo_json, sdu_errors
+
+
+@click.command("receive")
+@click.option("--ae-title", default="SDU", show_default=True, help="Our AE title.")
+@click.option("--port", default=11112, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="", help="Address to listen on (default: all).")
+@click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False), help="Identifiable store.")
+@click.option("--allow-ae", multiple=True, help="Calling AE titles allowed (repeat; default: any).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="Require client certificates from this CA.")
+@click.option("--max-pdu", default=0, show_default=True, type=click.IntRange(0), help="Max PDU we accept (0 = unlimited).")
+@click.option("--quiet-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
+@click.option("--trial", help="Trial the received studies belong to (for --on-complete).")
+@click.option("--on-complete", help="Command run (no shell) when a study completes; {study_dir} {trial}.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final report as JSON on exit.")
+def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca, max_pdu, quiet_seconds, trial,
+            on_complete, as_json):
+    """Receive DICOM (C-STORE, C-ECHO) into the store until SIGTERM or Ctrl-C."""
+    logger = logging.getLogger("sdu.receive")
+    logger.setLevel(min(logging.getLogger().level or logging.INFO, logging.INFO))
+    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)  # its debug dumps carry element values
+    options = ReceiverOptions(
+        ae_title=ae_title, port=port, host=host, allow_ae=tuple(allow_ae), tls_cert=tls_cert, tls_key=tls_key,
+        tls_ca=tls_ca, max_pdu=max_pdu,
+        completion=CompletionOptions(quiet_seconds=quiet_seconds, on_complete=on_complete, trial=trial))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    with sdu_errors():
+        receiver = Receiver(Store(store_dir, load_site_key()), options, logger).start()
+        click.echo(f"sdu receive: listening as {ae_title} on port {receiver.port}", err=True)
+        while not stop.wait(1.0):
+            pass
+        report = receiver.stop()
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(f"sdu receive: stopped ({report.stored} stored, {report.duplicates} duplicate, "
+                   f"{report.conflicts} conflict, {report.rejected} refused, {report.failed} failed)", err=True)

@@ -1,0 +1,40 @@
+"""C: clean: keep the meaning, lose the identity.
+
+Dates and times are shifted (Retain Longitudinal Temporal Information, Modified Dates); free
+text keeps its words except this subject's identifying ones (names of patient and staff,
+IDs, accession, birth date), which become ``XXXX``; a sequence's items are cleaned in turn.
+"""
+from __future__ import annotations
+
+from ..dates import shift_value
+
+TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
+
+
+def scrub_text(value, pattern):
+    if pattern is None or value is None:
+        return value
+    if isinstance(value, str):
+        return pattern.sub("XXXX", value)
+    return [pattern.sub("XXXX", str(v)) for v in value]
+
+
+class Clean:
+    code = "C"
+
+    def __call__(self, ds, tag, vr, ctx) -> None:
+        elem = ds[tag]
+        if vr == "SQ":
+            for item in elem.value:
+                ctx.walk(item, ctx)
+        elif vr in ("DA", "DT"):
+            if ctx.shift_days is not None:
+                elem.value = shift_value(elem.value, vr, ctx.shift_days)
+        elif vr in TEXT_VRS:
+            elem.value = scrub_text(elem.value, ctx.scrub)
+        elif vr == "PN":
+            elem.value = None
+        ctx.counts[self.code] += 1
+
+    def describe(self) -> str:
+        return "C: shift dates, scrub the subject's identifying words from text, clean sequence items"

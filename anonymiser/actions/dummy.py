@@ -1,0 +1,34 @@
+"""D: replace with a non-identifying dummy value of the same VR (a date may be shifted instead)."""
+from __future__ import annotations
+
+from ..dates import DUMMY_DATE, shift_value
+
+DUMMIES = {
+    "PN": "ANONYMISED", "LO": "ANONYMISED", "SH": "ANONYMISED", "ST": "ANONYMISED",
+    "LT": "ANONYMISED", "UT": "ANONYMISED", "UC": "ANONYMISED", "CS": "ANONYMISED",
+    "AE": "ANONYMISED", "DA": DUMMY_DATE, "TM": "000000", "DT": DUMMY_DATE + "000000",
+    "AS": "000D", "IS": "0", "DS": "0", "UR": "", "US": 0, "SS": 0, "UL": 0, "SL": 0,
+    "FL": 0.0, "FD": 0.0,
+}
+
+
+class Dummy:
+    code = "D"
+
+    def __call__(self, ds, tag, vr, ctx) -> None:
+        elem = ds[tag]
+        if vr == "SQ":  # a dummy sequence: the same items, themselves anonymised
+            for item in elem.value:
+                ctx.walk(item, ctx)
+        elif elem.value in (None, "", b"") or elem.VM == 0:
+            pass  # nothing to hide, and an empty value stays valid where it was
+        elif vr in ("DA", "DT") and ctx.shift_days is not None:
+            elem.value = shift_value(elem.value, vr, ctx.shift_days)
+        elif vr in DUMMIES:
+            elem.value = DUMMIES[vr]
+        else:
+            elem.value = b""
+        ctx.counts[self.code] += 1
+
+    def describe(self) -> str:
+        return "D: replace with a dummy value of the same VR (dates shifted when dates are kept modified)"

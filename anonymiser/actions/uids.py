@@ -1,0 +1,58 @@
+"""U: replace a UID by its keyed replacement, consistently across every file of the site.
+
+UIDs of the standard (``1.2.840.10008.*``: SOP classes, transfer syntaxes, DICOM's coding
+schemes) and values of class-type attributes (SOP Class UID, Coding Scheme UID, ...) are
+never replaced: they identify a kind of thing, not a patient's object.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib.resources import files
+
+from pydicom.tag import Tag
+
+from ..pseudonyms import replacement_uid
+
+STANDARD_ROOT = "1.2.840.10008."
+
+
+@lru_cache(maxsize=1)
+def class_uid_tags() -> frozenset[int]:
+    doc = json.loads(files("anonymiser").joinpath("data/class_uid_tags.json").read_text())
+    return frozenset(int(Tag(k)) for k in doc["keywords"])
+
+
+def is_well_known(uid: str) -> bool:
+    return uid.startswith(STANDARD_ROOT) or uid == "1.2.840.10008"
+
+
+class ReplaceUID:
+    code = "U"
+
+    def __call__(self, ds, tag, vr, ctx) -> None:
+        elem = ds[tag]
+        if vr == "SQ":  # X/Z/U*: a reference sequence keeps its items, their UIDs replaced
+            for item in elem.value:
+                ctx.walk(item, ctx)
+            return
+        if vr != "UI" or int(tag) in class_uid_tags() or elem.value in (None, ""):
+            return
+        if elem.VM > 1:
+            elem.value = [self.replace(str(v), ctx) for v in elem.value]
+        else:
+            elem.value = self.replace(str(elem.value), ctx)
+        ctx.counts[self.code] += 1
+
+    @staticmethod
+    def replace(uid: str, ctx) -> str:
+        uid = uid.strip("\0 ")
+        if not uid or is_well_known(uid):
+            return uid
+        new = ctx.uids.get(uid)
+        if new is None:
+            new = ctx.uids[uid] = replacement_uid(ctx.key, uid)
+        return new
+
+    def describe(self) -> str:
+        return "U: replace by a keyed UID (2.25.<HMAC>), the same in every file; standard UIDs kept"

@@ -1,0 +1,148 @@
+"""Anonymise a folder: discover, anonymise file by file on a process pool, link, verify.
+
+Memory stays flat: files stream through the workers one at a time and only small outcome
+records come back. Originals are only read. DEST may not be inside SRC (or SRC inside DEST).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from sdu import site
+from sdu.dicomfiles import iter_candidate_files
+from sdu.errors import ConfigError
+from sdu.linkage import LinkageStore, SubjectLink
+
+from .options import AnonymiseOptions
+from .report import AnonymiseReport, FileOutcome
+from .single import Settings, anonymise_file
+
+REPORT_NAME = "sdu-report.anonymise.json"
+Progress = Callable[[int, int], None]
+
+
+def _check_folders(src: Path, dest: Path) -> None:
+    if not src.exists():
+        raise ConfigError("source folder does not exist", path=src)
+    s, d = src.resolve(), dest.resolve()
+    if d == s or s in d.parents:
+        raise ConfigError("destination is inside the source: choose a folder outside it", path=dest)
+    if d in s.parents:
+        raise ConfigError("source is inside the destination: choose another destination", path=dest)
+
+
+def _map(fn, items: list, workers: int, progress: Progress | None):
+    total, done = len(items), 0
+    if workers <= 1 or total < 8:
+        for item in items:
+            yield fn(item)
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(fn, items, chunksize=max(1, min(16, total // (workers * 4)))):
+            yield result
+            done += 1
+            if progress:
+                progress(done, total)
+
+
+def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOptions,
+                     progress: Progress | None = None) -> AnonymiseReport:
+    """Anonymise every DICOM file below ``src`` into ``dest`` and verify the result.
+
+    Returns the report (also written to ``dest/sdu-report.anonymise.json``); raises
+    :class:`ConfigError` only for problems with the whole run (folders, key, linkage).
+    """
+    started = time.perf_counter()
+    src, dest = Path(src), Path(dest)
+    _check_folders(src, dest)
+    key = site.load_site_key(options.key_file)
+    linkage_path = Path(options.linkage_db or site.default_linkage_db())
+    if options.scripts:
+        from .dicomedit import load_script
+        for name, text in options.scripts:
+            load_script(text, name)  # a bad script fails now, not at file 500
+    dest.mkdir(parents=True, exist_ok=True)
+
+    unreadable = []
+    paths = [str(p) for p in iter_candidate_files(src, unreadable)]
+    with LinkageStore(linkage_path) as store:
+        known = dict(store.db.execute("SELECT patient_id, subject_id FROM subjects WHERE trial=?",
+                                      (options.trial_id,)).fetchall())
+    if options.subject_id:
+        _check_manual_subject(paths, options, known)
+    settings = Settings(options, key, str(src), str(dest), known)
+    outcomes = list(_map(partial(anonymise_file, settings=settings), paths, options.workers, progress))
+
+    report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
+                             ["basic", *options.profile_options], outcomes,
+                             [{"path": s.path, "reason": s.reason} for s in unreadable])
+    _link(outcomes, options, linkage_path, report)
+    report.seconds = time.perf_counter() - started
+    _write_report(report, dest)
+    if options.verify:
+        from verifier import VerifyOptions, verify_folder
+        verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path,
+                                                         trial=options.trial_id, workers=options.workers))
+        report.verification = verification.summary()
+        report.seconds = time.perf_counter() - started
+        _write_report(report, dest)
+    return report
+
+
+def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: dict[str, str]) -> None:
+    """A trial-assigned subject ID names one patient: refuse a batch holding several."""
+    from sdu.dicomfiles import read_dataset
+    patients, studies = set(), set()
+    for p in paths:
+        try:
+            ds = read_dataset(p, stop_before_pixels=True)
+        except Exception:  # noqa: BLE001 - reported by the anonymising pass
+            continue
+        patients.add(str(ds.get("PatientID", "")))
+        studies.add(str(ds.get("StudyInstanceUID", "")))
+    if len(patients) > 1:
+        raise ConfigError(f"--subject-id names one subject but the source holds {len(patients)} patients; "
+                          "use --auto-id or split the source")
+    if options.session_id and len(studies) > 1:
+        raise ConfigError(f"--session-id names one session but the source holds {len(studies)} studies")
+    for pid in patients:
+        if pid in known and known[pid] != options.subject_id:
+            raise ConfigError(f"this patient is already enrolled in trial {options.trial_id} as subject "
+                              f"{known[pid]}; refusing to assign {options.subject_id}")
+    taken = {s for p, s in known.items() if p not in patients}
+    if options.subject_id in taken:
+        raise ConfigError(f"subject ID {options.subject_id} is already used for another patient in trial {options.trial_id}")
+
+
+def _link(outcomes: list[FileOutcome], options: AnonymiseOptions, path: Path, report: AnonymiseReport) -> None:
+    subjects, sessions = {}, {}
+    with LinkageStore(path) as store:
+        for o in outcomes:
+            if not o.link:
+                continue
+            L = o.link
+            if L["subject"] not in subjects:
+                store.link_subject(SubjectLink(options.trial_id, options.site_id, L["patient_id"], L["subject"],
+                                               "manual" if options.subject_id else "auto"))
+                subjects[L["subject"]] = True
+            if L["session"] not in sessions:
+                store.link_session(options.trial_id, L["subject"], L["study_uid"], L["session"], L["new_study_uid"])
+                sessions[L["session"]] = True
+            store.add_identifiers(options.trial_id, L["subject"], L["identifiers"])
+            store.add_uids(options.trial_id, L["subject"], L["uids"])
+            o.link = None
+    report.subjects, report.sessions = sorted(subjects), sorted(sessions)
+
+
+def _write_report(report: AnonymiseReport, dest: Path) -> None:
+    tmp = dest / f".{REPORT_NAME}.tmp"
+    tmp.write_text(json.dumps(report.to_dict(), indent=1))
+    os.replace(tmp, dest / REPORT_NAME)

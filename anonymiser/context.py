@@ -1,0 +1,27 @@
+"""What element actions share while one dataset is anonymised."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pydicom.dataset import Dataset
+
+
+@dataclass
+class Context:
+    key: bytes
+    #: Annex E option columns in force (e.g. ``cleanDescOpt``).
+    option_columns: frozenset[str]
+    #: Days to add to every date (negative), or None when dates are not shifted.
+    shift_days: int | None
+    #: Matches this subject's identifying words in free text (None: nothing to scrub).
+    scrub: re.Pattern | None
+    #: (private creator, element byte) pairs kept under Retain Safe Private.
+    safe_private: frozenset[tuple[str, int]]
+    walk: Callable[[Dataset, "Context"], None]
+    #: Original -> replacement UIDs met in this dataset (for the linkage store).
+    uids: dict[str, str] = field(default_factory=dict)
+    #: How often each action ran, by code (for the report).
+    counts: Counter = field(default_factory=Counter)

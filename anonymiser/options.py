@@ -1,0 +1,59 @@
+"""The one frozen object that says how a batch is anonymised."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdu.errors import ConfigError
+from sdu.standard import annex_e
+
+#: Trial, site, subject and session IDs become folder names and DICOM values: keep them plain.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_id(kind: str, value: str | None) -> None:
+    if value is not None and not ID_PATTERN.match(value):
+        raise ConfigError(f"{kind} must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit)")
+
+
+@dataclass(frozen=True)
+class AnonymiseOptions:
+    trial_id: str
+    site_id: str
+    #: A trial-assigned subject ID; None means automatic (keyed hash of the patient ID).
+    subject_id: str | None = None
+    #: A trial-assigned session label; None means automatic.
+    session_id: str | None = None
+    #: Annex E option names (see ``sdu.standard.data/profile_options.json``).
+    profile_options: tuple[str, ...] = field(default_factory=annex_e.trial_default_options)
+    sponsor: str | None = None
+    protocol_name: str = ""
+    site_name: str = ""
+    time_point: str = ""
+    coordinating_center: str = ""
+    #: DicomEdit scripts as (name, text), applied in order (site first, then project).
+    scripts: tuple[tuple[str, str], ...] = ()
+    key_file: Path | None = None
+    linkage_db: Path | None = None
+    workers: int = 2
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        for kind, value in (("trial ID", self.trial_id), ("site ID", self.site_id),
+                            ("subject ID", self.subject_id), ("session ID", self.session_id)):
+            check_id(kind, value)
+        try:
+            annex_e.parse_options(self.profile_options)
+        except KeyError as exc:
+            raise ConfigError(exc.args[0]) from None
+        if {"retain-full-dates", "retain-modified-dates"} <= set(self.profile_options):
+            raise ConfigError("choose one of retain-full-dates and retain-modified-dates")
+
+    @property
+    def options(self) -> frozenset[annex_e.ProfileOption]:
+        return annex_e.parse_options(self.profile_options)
+
+    @property
+    def option_columns(self) -> frozenset[str]:
+        return frozenset(o.column for o in self.options)

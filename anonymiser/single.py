@@ -1,0 +1,141 @@
+"""Anonymise one file: read, script, profile walk, trial identity, write atomically.
+
+Runs in worker processes: everything it needs arrives in one picklable :class:`Settings`.
+Errors become a failed :class:`FileOutcome` naming the file and a reason, never a value.
+"""
+from __future__ import annotations
+
+import filecmp
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+
+from sdu import __version__
+from sdu.dicomfiles import check_complete, read_dataset
+from sdu.errors import AnonymisationError, SDUError
+
+from . import engine, identity
+from .actions.private import safe_private_list
+from .actions.uids import ReplaceUID
+from .context import Context
+from .options import AnonymiseOptions
+from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days
+from .report import FileOutcome
+from .trial import TrialIdentity, record_deidentification, set_identity
+
+IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
+
+
+@dataclass(frozen=True)
+class Settings:
+    options: AnonymiseOptions
+    key: bytes
+    src_root: str
+    dest_root: str
+    #: Original patient ID -> subject ID already in the linkage store for this trial.
+    known_subjects: dict[str, str]
+
+
+@lru_cache(maxsize=8)
+def _scripts(scripts: tuple[tuple[str, str], ...]):
+    from .dicomedit import load_script
+    return [load_script(text, name) for name, text in scripts]
+
+
+def subject_for(settings: Settings, patient_id: str) -> str:
+    o = settings.options
+    return (o.subject_id or settings.known_subjects.get(patient_id)
+            or auto_subject_id(settings.key, o.trial_id, o.site_id, patient_id))
+
+
+def anonymise_file(path: str, settings: Settings) -> FileOutcome:
+    rel = os.path.relpath(path, settings.src_root)
+    try:
+        return _anonymise(Path(path), rel, settings)
+    except SDUError as exc:
+        return FileOutcome(rel, "failed", reason=exc.reason)
+    except Exception as exc:  # noqa: BLE001 - one bad file never sinks the batch; no value in the reason
+        return FileOutcome(rel, "failed", reason=f"could not anonymise ({type(exc).__name__})")
+
+
+def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
+    o = settings.options
+    ds = read_dataset(path)
+    check_complete(ds, path)
+    patient_id = str(ds.get("PatientID", "") or "").strip()
+    study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
+    if not patient_id:
+        raise AnonymisationError("no PatientID: cannot link the file to a subject", path=rel)
+    subject = subject_for(settings, patient_id)
+    session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
+    found = identity.identifiers(ds)
+
+    changes = 0
+    if o.scripts:
+        from .dicomedit import ScriptContext
+        variables = {"project": o.trial_id, "subject": subject, "session": session, "trial": o.trial_id,
+                     "site": o.site_id, "modalityLabel": str(ds.get("Modality", "")).lower()}
+        for script in _scripts(o.scripts):
+            changes += len(script.apply(ds, ScriptContext(variables=variables)))
+
+    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
+        raise AnonymisationError(
+            "pixel data declares burned-in annotation; blank it with a DicomEdit alterPixels rule "
+            "that also sets BurnedInAnnotation to NO", path=rel)
+
+    columns = o.option_columns
+    shift = None
+    if "rtnLongModifDatesOpt" in columns:
+        shift = date_shift_days(settings.key, o.trial_id, patient_id)
+    dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
+    ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
+                  scrub=identity.scrub_pattern(found),
+                  safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
+                  walk=engine.walk)
+    old_sop = str(ds.SOPInstanceUID)
+    engine.walk(ds, ctx)
+    new_study = ReplaceUID.replace(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
+    set_identity(ds, TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
+                                   o.protocol_name, o.site_name, o.time_point, o.coordinating_center))
+    record_deidentification(ds, o.options, dates)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    meta.TransferSyntaxUID = ds.file_meta.TransferSyntaxUID
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+    ds.file_meta = meta
+    ds.preamble = b"\0" * 128
+
+    out_rel = Path(subject, session, str(ds.get("SeriesInstanceUID", "no-series")), f"{ds.SOPInstanceUID}.dcm")
+    status, out_rel = _write(ds, Path(settings.dest_root), out_rel)
+    ctx.uids.setdefault(old_sop, str(ds.SOPInstanceUID))
+    link = {"patient_id": patient_id, "subject": subject, "study_uid": study_uid, "session": session,
+            "new_study_uid": new_study, "identifiers": found, "uids": sorted(ctx.uids.items())}
+    return FileOutcome(rel, status, output=str(out_rel), actions=dict(ctx.counts), script_changes=changes, link=link)
+
+
+def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
+    """Write atomically; an existing file with the same bytes is left alone, a different one kept
+    beside it as a new version (same SOP Instance UID, different content: a re-send to report)."""
+    final = dest_root / out_rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    try:
+        ds.save_as(tmp, enforce_file_format=True)
+        version = 1
+        while True:
+            try:
+                os.link(tmp, final)  # fails if the name exists: no silent overwrite
+                return ("written" if version == 1 else "written-version"), final.relative_to(dest_root)
+            except FileExistsError:
+                if filecmp.cmp(tmp, final, shallow=False):
+                    return "identical", final.relative_to(dest_root)
+                version += 1
+                final = final.with_name(f"{out_rel.stem}.v{version}.dcm")
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,59 @@
+"""Dataset-level steps after the walk: trial identity and the record of de-identification.
+
+PS3.3 C.7.1.3 (Clinical Trial Subject), C.7.2.3 (Clinical Trial Study), C.7.3.2 (Clinical Trial
+Series); PS3.3 C.12.1 (SOP Common: PatientIdentityRemoved, DeidentificationMethod and its
+code sequence, CID 7050) and LongitudinalTemporalInformationModified.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from sdu import __version__
+from sdu.standard import annex_e
+
+
+@dataclass(frozen=True)
+class TrialIdentity:
+    trial_id: str
+    site_id: str
+    subject_id: str
+    session_id: str
+    sponsor: str
+    protocol_name: str = ""
+    site_name: str = ""
+    time_point: str = ""
+    coordinating_center: str = ""
+
+
+def set_identity(ds: Dataset, t: TrialIdentity) -> None:
+    ds.PatientName = t.subject_id
+    ds.PatientID = t.subject_id
+    ds.StudyID = t.session_id if len(t.session_id) <= 16 else t.session_id.rsplit("-", 1)[-1][-16:]
+    ds.ClinicalTrialSponsorName = t.sponsor
+    ds.ClinicalTrialProtocolID = t.trial_id
+    ds.ClinicalTrialProtocolName = t.protocol_name
+    ds.ClinicalTrialSiteID = t.site_id
+    ds.ClinicalTrialSiteName = t.site_name
+    ds.ClinicalTrialSubjectID = t.subject_id
+    if t.coordinating_center:
+        ds.ClinicalTrialCoordinatingCenterName = t.coordinating_center
+    if t.time_point:
+        ds.ClinicalTrialTimePointID = t.time_point
+
+
+def record_deidentification(ds: Dataset, options: frozenset[annex_e.ProfileOption], dates: str) -> None:
+    """``dates`` is the LongitudinalTemporalInformationModified value: MODIFIED, UNMODIFIED or REMOVED."""
+    basic_code, basic_meaning = annex_e.basic_profile_code()
+    chosen = sorted(options, key=lambda o: o.code)
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = [f"SDU {__version__}", basic_meaning[:64], *(o.meaning[:64] for o in chosen)]
+    items = []
+    for code, meaning in [(basic_code, basic_meaning), *((o.code, o.meaning) for o in chosen)]:
+        item = Dataset()
+        item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code, "DCM", meaning
+        items.append(item)
+    ds.DeidentificationMethodCodeSequence = Sequence(items)
+    ds.LongitudinalTemporalInformationModified = dates
