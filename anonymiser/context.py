@@ -18,6 +18,8 @@ class Context:
     shift_days: int | None
     #: Matches this subject's identifying words in free text (None: nothing to scrub).
     scrub: re.Pattern | None
+    #: The same words as a bytes pattern, to test raw values without decoding them.
+    scrub_bytes: re.Pattern | None
     #: (private creator, element byte) pairs kept under Retain Safe Private.
     safe_private: frozenset[tuple[str, int]]
     walk: Callable[[Dataset, "Context"], None]

@@ -45,8 +45,13 @@ def identifiers(ds: Dataset) -> list[tuple[str, str]]:
     return out
 
 
-def scrub_pattern(pairs: list[tuple[str, str]]) -> re.Pattern | None:
+def scrub_pattern(pairs: list[tuple[str, str]], as_bytes: bool = False) -> re.Pattern | None:
+    """One case-insensitive whole-word pattern for all the words (bytes form for raw values:
+    it may match more than the text form, never less, so it is a safe pre-test)."""
     words = sorted({v for _, v in pairs}, key=len, reverse=True)
     if not words:
         return None
+    if as_bytes:
+        alternatives = b"|".join(re.escape(w.encode("utf-8", "replace")) for w in words)
+        return re.compile(rb"(?:" + alternatives + rb")", re.IGNORECASE)
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])", re.IGNORECASE)

@@ -25,7 +25,8 @@ from .context import Context
 from .options import AnonymiseOptions
 from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days
 from .report import FileOutcome
-from .trial import TrialIdentity, record_deidentification, set_identity
+from .writer import encode
+from .trial import TrialIdentity, apply_trial_block
 
 IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
 
@@ -93,15 +94,15 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
         shift = date_shift_days(settings.key, o.trial_id, patient_id)
     dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
     ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
-                  scrub=identity.scrub_pattern(found),
+                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, as_bytes=True),
                   safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
                   walk=engine.walk)
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
     new_study = ReplaceUID.replace(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
-    set_identity(ds, TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
-                                   o.protocol_name, o.site_name, o.time_point, o.coordinating_center))
-    record_deidentification(ds, o.options, dates)
+    apply_trial_block(ds, TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
+                                        o.protocol_name, o.site_name, o.time_point, o.coordinating_center),
+                      o.options, dates)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
@@ -126,7 +127,7 @@ def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
-        ds.save_as(tmp, enforce_file_format=True)
+        tmp.write_bytes(encode(ds))
         version = 1
         while True:
             try:

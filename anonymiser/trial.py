@@ -7,8 +7,12 @@ code sequence, CID 7050) and LongitudinalTemporalInformationModified.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 
 from sdu import __version__
@@ -57,3 +61,35 @@ def record_deidentification(ds: Dataset, options: frozenset[annex_e.ProfileOptio
         items.append(item)
     ds.DeidentificationMethodCodeSequence = Sequence(items)
     ds.LongitudinalTemporalInformationModified = dates
+
+
+@lru_cache(maxsize=64)
+def _encoded_block(t: TrialIdentity, options: frozenset[annex_e.ProfileOption], dates: str,
+                   implicit: bool) -> tuple[RawDataElement, ...]:
+    """The trial and de-identification elements, encoded once per subject/session and reused
+    as raw elements for every file (they are the same in each)."""
+    block = Dataset()
+    set_identity(block, t)
+    record_deidentification(block, options, dates)
+    out = []
+    for elem in block:
+        fp = DicomBytesIO()
+        fp.is_little_endian, fp.is_implicit_VR = True, implicit
+        write_data_element(fp, elem, ["iso8859"])
+        data = fp.getvalue()
+        header = 8 if implicit or elem.VR not in ("SQ", "OB", "OW", "UN", "UT", "UC", "UR") else 12
+        out.append(RawDataElement(elem.tag, None if implicit else elem.VR, len(data) - header,
+                                  data[header:], 0, implicit, True))
+    return tuple(out)
+
+
+def apply_trial_block(ds: Dataset, t: TrialIdentity, options, dates: str) -> None:
+    """:func:`set_identity` and :func:`record_deidentification` in one step, for little-endian
+    files (the raw elements carry little-endian bytes); other files get the slow path."""
+    syntax = ds.file_meta.TransferSyntaxUID
+    if not syntax.is_little_endian or syntax.is_deflated:
+        set_identity(ds, t)
+        record_deidentification(ds, options, dates)
+        return
+    for raw in _encoded_block(t, options, dates, syntax.is_implicit_VR):
+        ds._dict[raw.tag] = raw

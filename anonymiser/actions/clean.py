@@ -7,6 +7,7 @@ IDs, accession, birth date), which become ``XXXX``; a sequence's items are clean
 from __future__ import annotations
 
 from ..dates import shift_value
+from ..rawvalues import raw_ascii_values, raw_element, set_raw_text
 
 TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
 
@@ -23,6 +24,17 @@ class Clean:
     code = "C"
 
     def __call__(self, ds, tag, vr, ctx) -> None:
+        raw = raw_element(ds, tag)
+        if raw is not None and vr in TEXT_VRS:
+            ctx.counts[self.code] += 1
+            if ctx.scrub is None or not ctx.scrub_bytes.search(raw.value or b""):
+                return  # nothing of this subject's in it: stays as it came, unconverted
+        if raw is not None and vr in ("DA", "DT"):
+            if ctx.shift_days is not None:
+                values = raw_ascii_values(ds, tag, vr)
+                set_raw_text(ds, tag, vr, shift_value(values, vr, ctx.shift_days) if values else None)
+            ctx.counts[self.code] += 1
+            return
         elem = ds[tag]
         if vr == "SQ":
             for item in elem.value:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..dates import DUMMY_DATE, shift_value
+from ..rawvalues import raw_ascii_values, set_raw_text
 
 DUMMIES = {
     "PN": "ANONYMISED", "LO": "ANONYMISED", "SH": "ANONYMISED", "ST": "ANONYMISED",
@@ -16,6 +17,15 @@ class Dummy:
     code = "D"
 
     def __call__(self, ds, tag, vr, ctx) -> None:
+        values = raw_ascii_values(ds, tag, vr)
+        if values is not None:
+            if values:
+                if vr in ("DA", "DT") and ctx.shift_days is not None:
+                    set_raw_text(ds, tag, vr, shift_value(values, vr, ctx.shift_days))
+                else:
+                    set_raw_text(ds, tag, vr, str(DUMMIES.get(vr, "")))
+                ctx.counts[self.code] += 1
+            return
         elem = ds[tag]
         if vr == "SQ":  # a dummy sequence: the same items, themselves anonymised
             for item in elem.value:

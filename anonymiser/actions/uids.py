@@ -13,6 +13,7 @@ from importlib.resources import files
 from pydicom.tag import Tag
 
 from ..pseudonyms import replacement_uid
+from ..rawvalues import raw_ascii_values, set_raw_text
 
 STANDARD_ROOT = "1.2.840.10008."
 
@@ -31,12 +32,20 @@ class ReplaceUID:
     code = "U"
 
     def __call__(self, ds, tag, vr, ctx) -> None:
-        elem = ds[tag]
         if vr == "SQ":  # X/Z/U*: a reference sequence keeps its items, their UIDs replaced
-            for item in elem.value:
+            for item in ds[tag].value:
                 ctx.walk(item, ctx)
             return
-        if vr != "UI" or int(tag) in class_uid_tags() or elem.value in (None, ""):
+        if vr != "UI" or int(tag) in class_uid_tags():
+            return
+        values = raw_ascii_values(ds, tag, vr)
+        if values is not None:
+            if values:
+                set_raw_text(ds, tag, vr, [self.replace(v, ctx) for v in values])
+                ctx.counts[self.code] += 1
+            return
+        elem = ds[tag]
+        if elem.value in (None, ""):
             return
         if elem.VM > 1:
             elem.value = [self.replace(str(v), ctx) for v in elem.value]

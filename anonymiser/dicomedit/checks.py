@@ -1,0 +1,119 @@
+"""Load-time checks over the AST: functions, arguments, regexes, paths, variables, version."""
+from __future__ import annotations
+
+from sdu.errors import ScriptError
+
+from . import nodes as n
+from .functions import REGISTRY
+from .limits import MAX_STATEMENTS
+from .parser import SUPPORTED_VERSION, compile_regex
+
+
+class _Checker:
+    def __init__(self, name):
+        self.name = name
+        self.count = 0
+        self.version: str | None = None
+        self.vars: dict[str, dict] = {}
+
+    def fail(self, msg, node):
+        raise ScriptError(msg, path=self.name, line=node.line, column=node.column)
+
+    def var(self, name) -> dict:
+        return self.vars.setdefault(name, {"name": name})
+
+    # statements ---------------------------------------------------------------------------
+    def statements(self, stmts):
+        for s in stmts:
+            self.statement(s)
+
+    def statement(self, s):
+        self.count += 1
+        if self.count > MAX_STATEMENTS:
+            self.fail(f"more than {MAX_STATEMENTS} statements", s)
+        if isinstance(s, n.Version):
+            if not SUPPORTED_VERSION.fullmatch(s.version):
+                self.fail("unsupported DicomEdit version (this interpreter runs 6.x scripts)", s)
+            self.version = s.version
+        elif isinstance(s, n.Assign):
+            self.value(s.value)
+        elif isinstance(s, n.Initialize):
+            self.value(s.value)
+            self.var(s.name)["assigned"] = True
+        elif isinstance(s, n.CallStatement):
+            self.call(s.call)
+        elif isinstance(s, n.Call):
+            self.call(s)
+        elif isinstance(s, n.Echo) and s.value is not None:
+            self.value(s.value)
+        elif isinstance(s, n.Describe):
+            v = self.var(s.name)
+            if s.description is not None:
+                v["description"] = s.description
+            v["hidden"] = v.get("hidden", False) or s.flag == "hidden"
+            v["constant"] = v.get("constant", False) or s.flag in ("const", "immutable")
+        elif isinstance(s, n.Export):
+            self.var(s.name)["export_field"] = s.field
+        elif isinstance(s, n.Conditional):
+            self.condition(s.condition)
+            self.statement(s.then)
+            if s.otherwise is not None:
+                self.statement(s.otherwise)
+        elif isinstance(s, n.If):
+            for cond, body in s.branches:
+                self.condition(cond)
+                self.statements(body)
+            if s.otherwise is not None:
+                self.statements(s.otherwise)
+
+    def condition(self, c):
+        if isinstance(c, n.BoolCall):
+            self.call(c.call)
+            return
+        self.value(c.left)
+        self.value(c.right)
+        if c.op in ("~", "!~") and isinstance(c.right, n.Literal):
+            compile_regex(c.right.value, c.right, self.name)
+
+    # values -------------------------------------------------------------------------------
+    def value(self, v, path_ok=False):
+        if isinstance(v, n.Call):
+            self.call(v)
+        elif isinstance(v, n.ListValue):
+            for item in v.items:
+                self.value(item, path_ok)
+        elif isinstance(v, n.Variable):
+            self.var(v.name)["referenced"] = True
+        elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
+            self.fail("a tag path with wildcards names many elements and cannot be used as one value", v)
+
+    def call(self, c: n.Call):
+        spec = REGISTRY.get(c.name)
+        if spec is None:
+            self.fail(f"unknown function '{c.name}'", c)
+        if spec.refused:
+            self.fail(f"function '{c.name}' is not allowed: {spec.refused}", c)
+        if len(c.args) < spec.min_args or (spec.max_args is not None and len(c.args) > spec.max_args):
+            want = str(spec.min_args) if spec.max_args == spec.min_args else \
+                f"{spec.min_args} to {spec.max_args}" if spec.max_args is not None else f"at least {spec.min_args}"
+            self.fail(f"{c.name} takes {want} arguments, not {len(c.args)}", c)
+        for arg in c.args:
+            self.value(arg, path_ok=spec.paths)
+        for index in spec.regex_args:
+            if index < len(c.args) and isinstance(c.args[index], n.Literal):
+                compile_regex(c.args[index].value, c.args[index], self.name)
+        if spec.check is not None:
+            spec.check(c, self.fail)
+
+
+def check_program(statements: tuple, name: str | None) -> n.Program:
+    checker = _Checker(name)
+    try:
+        checker.statements(statements)
+    except RecursionError:
+        raise ScriptError("script is nested too deeply", path=name, line=1, column=1) from None
+    info = {k: n.VariableInfo(name=k, description=v.get("description"), hidden=v.get("hidden", False),
+                              constant=v.get("constant", False), export_field=v.get("export_field"),
+                              assigned=v.get("assigned", False), referenced=v.get("referenced", False))
+            for k, v in checker.vars.items()}
+    return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info)

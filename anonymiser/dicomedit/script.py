@@ -1,0 +1,116 @@
+"""A loaded script (parsed and checked once) and a chain of them (site, then project)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from pydicom.dataset import Dataset
+
+from sdu.errors import ScriptError
+
+from . import nodes as n
+from .evaluator import Run, execute_all
+from .model import Change, Changes, ScriptContext
+from .parser import compile_regex, parse_program
+from .tagpath import fmt_tag
+
+
+class Script:
+    """A DicomEdit 6 script ready to apply. Picklable; cheap to rebuild with :func:`load_script`."""
+
+    def __init__(self, program: n.Program, name: str):
+        self.program, self.name = program, name
+        self._regexes: dict = {}
+
+    def __getstate__(self):
+        return {"program": self.program, "name": self.name}
+
+    def __setstate__(self, state):
+        self.__init__(state["program"], state["name"])
+
+    @property
+    def version(self) -> str | None:
+        return self.program.version
+
+    @property
+    def statement_count(self) -> int:
+        return self.program.statement_count
+
+    @property
+    def variables(self) -> dict[str, n.VariableInfo]:
+        return dict(self.program.variables)
+
+    @property
+    def external_variables(self) -> list[str]:
+        """Variables the script reads but never sets: the context must supply them."""
+        return sorted(v.name for v in self.program.variables.values() if v.referenced and not v.assigned)
+
+    def regex(self, pattern: str, node):
+        compiled = self._regexes.get(pattern)
+        if compiled is None:
+            compiled = self._regexes[pattern] = compile_regex(pattern, node, self.name)
+        return compiled
+
+    def apply(self, ds: Dataset, context: ScriptContext | None = None) -> Changes:
+        """Edit ``ds`` in place; return the changes (``.echoes`` holds echo output)."""
+        run = Run(self, ds, context or ScriptContext())
+        sop_before = _sop_uid(ds)
+        execute_all(run, self.program.statements)
+        _sync_media_storage_uid(ds, sop_before, run.changes)
+        return run.changes
+
+
+class ScriptChain:
+    """Scripts applied one after the other, in XNAT's order: site-wide first, then project."""
+
+    def __init__(self, scripts: list[Script]):
+        self.scripts = list(scripts)
+
+    @property
+    def statement_count(self) -> int:
+        return sum(s.statement_count for s in self.scripts)
+
+    def apply(self, ds: Dataset, context: ScriptContext | None = None) -> Changes:
+        out = Changes()
+        for script in self.scripts:
+            changes = script.apply(ds, context)
+            out.extend(changes)
+            out.echoes.extend(changes.echoes)
+        return out
+
+
+def _sop_uid(ds: Dataset) -> str | None:
+    return str(ds.SOPInstanceUID) if "SOPInstanceUID" in ds else None
+
+
+def _sync_media_storage_uid(ds: Dataset, before: str | None, changes: Changes) -> None:
+    """Keep (0002,0003) equal to SOPInstanceUID when the script changed the latter (as XNAT does)."""
+    meta = getattr(ds, "file_meta", None)
+    after = _sop_uid(ds)
+    if meta is None or before is None or after == before or "MediaStorageSOPInstanceUID" not in meta:
+        return
+    if str(meta.MediaStorageSOPInstanceUID) == before and after:
+        meta.MediaStorageSOPInstanceUID = after
+        changes.append(Change(fmt_tag(0x00020003), "MediaStorageSOPInstanceUID", before, after))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(text: str, name: str) -> Script:
+    return Script(parse_program(text, name), name)
+
+
+def load_script(text: str, name: str = "<script>") -> Script:
+    """Parse and check ``text``; raises :class:`ScriptError` with line and column."""
+    if not isinstance(text, str):
+        raise ScriptError("script text must be a string", path=name)
+    return _load_cached(text, name)
+
+
+def load_scripts(named_texts) -> ScriptChain:
+    """``[(name, text), ...]`` in application order (site script first, then project)."""
+    return ScriptChain([load_script(text, name) for name, text in named_texts])
+
+
+def default_site_script() -> str:
+    """The shipped default site-wide script (``scripts/xnat-default-site.das``)."""
+    return resources.files(__package__).joinpath("scripts", "xnat-default-site.das").read_text()

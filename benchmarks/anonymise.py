@@ -1,0 +1,157 @@
+"""Benchmark: ``sdu anonymise`` (verification included) against dicognito and Kitware's
+dicom-anonymizer on the same generated 512x512 RT study, with ``cp -r`` as the floor.
+
+    python benchmarks/anonymise.py [--slices 300] [--sweep 100,500,2000] [--no-peers]
+
+Prints files/s, MB/s and peak RSS (whole process tree, sampled every 20 ms) per tool. Peers get
+their best configuration: each is run as its CLI in one process, and as two processes on two
+halves of the study (dicognito with one shared --seed, so UIDs stay consistent) — the faster
+counts. Target: sdu >= 2x the files/s of the fastest peer (peers do not verify); sdu's peak
+memory flat from 100 to 2,000 files (--sweep).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from sdu.studygen import StudySpec, generate_study
+
+BIN = Path(sys.executable).parent
+
+
+def run_measured(cmds: list[list[str]], env=None) -> tuple[float, int]:
+    """Run commands concurrently; return (wall seconds, peak summed RSS of all process trees)."""
+    start = time.perf_counter()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env) for c in cmds]
+    peak, stop = [0], threading.Event()
+
+    def sample():
+        ps = [psutil.Process(p.pid) for p in procs]
+        while not stop.is_set():
+            total = 0
+            for p in ps:
+                try:
+                    total += sum(q.memory_info().rss for q in [p, *p.children(recursive=True)])
+                except psutil.Error:
+                    pass
+            peak[0] = max(peak[0], total)
+            time.sleep(0.02)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    errs = [p.communicate()[1] for p in procs]
+    stop.set()
+    t.join()
+    wall = time.perf_counter() - start
+    for p, e in zip(procs, errs):
+        if p.returncode not in (0,):
+            raise SystemExit(f"{p.args[0]} failed ({p.returncode}): {e.decode(errors='replace')[-500:]}")
+    return wall, peak[0]
+
+
+def subset(study_root: Path, dest: Path, n_ct: int) -> Path:
+    """Hard-link the first n_ct CT slices plus the RT objects into dest."""
+    dest.mkdir(parents=True)
+    cts = sorted((study_root / "CT").glob("*.dcm"))[:n_ct]
+    for p in [*cts, *(study_root / m / f"{m}.dcm" for m in ("RTSTRUCT", "RTPLAN", "RTDOSE"))]:
+        os.link(p, dest / p.name)
+    return dest
+
+
+def halves(src: Path, work: Path) -> tuple[Path, Path]:
+    files = sorted(src.iterdir())
+    a, b = work / "half-a", work / "half-b"
+    for d, part in ((a, files[::2]), (b, files[1::2])):
+        d.mkdir()
+        for f in part:
+            os.link(f, d / f.name)
+    return a, b
+
+
+def size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def row(name: str, n: int, mb: float, wall: float, rss: int, note: str = "") -> str:
+    return f"{name:<34} {n / wall:>9.1f} {mb / wall:>8.1f} {rss / 2**20:>10.0f}  {wall:>7.2f}  {note}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--slices", type=int, default=300)
+    ap.add_argument("--size", type=int, default=512)
+    ap.add_argument("--sweep", default="", help="comma-separated CT counts for the memory sweep, e.g. 100,500,2000")
+    ap.add_argument("--no-peers", action="store_true")
+    args = ap.parse_args()
+    sweep = [int(s) for s in args.sweep.split(",") if s]
+    n_max = max([args.slices, *sweep])
+    work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
+    env = {**os.environ, "SDU_SITE_DIR": str(work / "site")}
+    try:
+        t = time.perf_counter()
+        study = generate_study(work / "study", StudySpec(slices=n_max, rows=args.size, columns=args.size))
+        print(f"generated {n_max} CT slices {args.size}x{args.size} + RTSTRUCT/RTPLAN/RTDOSE in {time.perf_counter() - t:.1f} s")
+        src = subset(study.root, work / "src", args.slices)
+        n, mb = len(list(src.iterdir())), size_mb(src)
+        print(f"\n{n} files, {mb:.0f} MB; {os.cpu_count()} cores\n")
+        print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7}  note")
+        results = {}
+        wall, rss = run_measured([["cp", "-r", str(src), str(work / "cp-out")]])
+        print(row("cp -r (floor)", n, mb, wall, rss))
+        sdu_cmd = [str(BIN / "sdu"), "anonymise", str(src), str(work / "sdu-out"), "--trial-id", "BENCH",
+                   "--site-id", "S1", "--auto-id", "--json"]
+        wall, rss = run_measured([sdu_cmd], env)
+        results["sdu"] = n / wall
+        print(row("sdu anonymise (+verify, 2 workers)", n, mb, wall, rss, "verified"))
+        wall, rss = run_measured([[*sdu_cmd[:2], str(src), str(work / "sdu-out-nv"), *sdu_cmd[4:], "--no-verify"]], env)
+        print(row("sdu anonymise --no-verify", n, mb, wall, rss))
+        if not args.no_peers:
+            a, b = halves(src, work)
+            dicognito = [str(BIN / "python"), "-m", "dicognito", "--quiet", "--seed", "bench"]
+            wall, rss = run_measured([[*dicognito, "-o", str(work / "dg1"), str(src)]])
+            results["dicognito"] = n / wall
+            print(row("dicognito 0.19 (1 process)", n, mb, wall, rss))
+            wall, rss = run_measured([[*dicognito, "-o", str(work / "dg2a"), str(a)],
+                                      [*dicognito, "-o", str(work / "dg2b"), str(b)]])
+            results["dicognito x2"] = n / wall
+            print(row("dicognito 0.19 (2 processes)", n, mb, wall, rss))
+            kw = str(BIN / "dicom-anonymizer")
+            wall, rss = run_measured([[kw, str(src), str(work / "kw1")]])
+            results["dicom-anonymizer"] = n / wall
+            print(row("dicom-anonymizer 2.1 (1 process)", n, mb, wall, rss))
+            wall, rss = run_measured([[kw, str(a), str(work / "kw2a")], [kw, str(b), str(work / "kw2b")]])
+            results["dicom-anonymizer x2"] = n / wall
+            print(row("dicom-anonymizer 2.1 (2 processes)", n, mb, wall, rss))
+            best = max((v, k) for k, v in results.items() if k != "sdu")
+            ratio = results["sdu"] / best[0]
+            print(f"\nsdu (verifying) vs fastest peer ({best[1]}): {ratio:.2f}x  (target >= 2x): "
+                  f"{'MET' if ratio >= 2 else 'NOT MET'}")
+        try:
+            sys.path.insert(0, str(Path(__file__).parent))
+            from dicomedit import script_cost_per_file, SITE_SCRIPT  # noqa: PLC0415
+            cost = script_cost_per_file(sorted(src.iterdir())[:50], SITE_SCRIPT)
+            print(f"DicomEdit site script: {cost * 1000:.2f} ms per file "
+                  f"(sdu anonymise: {1000 / results['sdu']:.2f} ms per file, wall, 2 workers)")
+        except (ImportError, AttributeError) as exc:
+            print(f"(DicomEdit script cost not measured: {exc})")
+        if sweep:
+            print(f"\nmemory sweep (sdu anonymise + verify):\n{'files':>7} {'peak RSS MB':>12} {'files/s':>9}")
+            for k in sweep:
+                s = subset(study.root, work / f"sweep-{k}", k)
+                wall, rss = run_measured([[*sdu_cmd[:2], str(s), str(work / f"sweep-out-{k}"), *sdu_cmd[4:]]], env)
+                print(f"{k + 3:>7} {rss / 2**20:>12.0f} {(k + 3) / wall:>9.1f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
