@@ -23,6 +23,7 @@ from .report import AnonymiseReport, FileOutcome
 from .single import Settings, anonymise_file
 
 REPORT_NAME = "sdu-report.anonymise.json"
+VERIFY_REPORT_NAME = "sdu-report.verify.json"
 Progress = Callable[[int, int], None]
 
 
@@ -76,9 +77,11 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     with LinkageStore(linkage_path) as store:
         known = dict(store.db.execute("SELECT patient_id, subject_id FROM subjects WHERE trial=?",
                                       (options.trial_id,)).fetchall())
+        sessions = dict(store.db.execute("SELECT study_uid, session_id FROM sessions WHERE trial=?",
+                                         (options.trial_id,)).fetchall())
     if options.subject_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known)
+    settings = Settings(options, key, str(src), str(dest), known, sessions)
     outcomes = list(_map(partial(anonymise_file, settings=settings), paths, options.workers, progress))
 
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
@@ -91,7 +94,13 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         from verifier import VerifyOptions, verify_folder
         verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path,
                                                          trial=options.trial_id, workers=options.workers))
-        report.verification = verification.summary()
+        report.verification = {
+            "ok": verification.ok, "files": len(verification.files),
+            "passed": sum(f.ok for f in verification.files),
+            "failed": [f.path for f in verification.files if not f.ok],
+            "notes": list(verification.notes), "report": VERIFY_REPORT_NAME,
+        }
+        _write_json(dest / VERIFY_REPORT_NAME, verification.to_dict())
         report.seconds = time.perf_counter() - started
         _write_report(report, dest)
     return report
@@ -143,6 +152,10 @@ def _link(outcomes: list[FileOutcome], options: AnonymiseOptions, path: Path, re
 
 
 def _write_report(report: AnonymiseReport, dest: Path) -> None:
-    tmp = dest / f".{REPORT_NAME}.tmp"
-    tmp.write_text(json.dumps(report.to_dict(), indent=1))
-    os.replace(tmp, dest / REPORT_NAME)
+    _write_json(dest / REPORT_NAME, report.to_dict())
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import filecmp
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from pydicom.dataset import FileMetaDataset
@@ -39,6 +39,8 @@ class Settings:
     dest_root: str
     #: Original patient ID -> subject ID already in the linkage store for this trial.
     known_subjects: dict[str, str]
+    #: Original Study Instance UID -> session label already in the linkage store.
+    known_sessions: dict[str, str]
 
 
 @lru_cache(maxsize=8)
@@ -51,6 +53,21 @@ def subject_for(settings: Settings, patient_id: str) -> str:
     o = settings.options
     return (o.subject_id or settings.known_subjects.get(patient_id)
             or auto_subject_id(settings.key, o.trial_id, o.site_id, patient_id))
+
+
+#: DicomEdit ``lookup[kind, value]`` kinds answered from the linkage store (XNAT's project lookup
+#: tables map identifiers the same way). Anything else: no entry, and the script fails closed.
+PATIENT_KINDS = frozenset({"pid", "patientid", "patient", "subject"})
+STUDY_KINDS = frozenset({"studyuid", "studyinstanceuid", "study", "session"})
+
+
+def _linkage_lookup(settings: Settings, kind: str, value: str) -> str | None:
+    kind = kind.strip().lower()
+    if kind in PATIENT_KINDS:
+        return subject_for(settings, value.strip())
+    if kind in STUDY_KINDS:
+        return settings.known_sessions.get(value.strip())
+    return None
 
 
 def anonymise_file(path: str, settings: Settings) -> FileOutcome:
@@ -80,8 +97,9 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
         from .dicomedit import ScriptContext
         variables = {"project": o.trial_id, "subject": subject, "session": session, "trial": o.trial_id,
                      "site": o.site_id, "modalityLabel": str(ds.get("Modality", "")).lower()}
+        lookup = partial(_linkage_lookup, settings)
         for script in _scripts(o.scripts):
-            changes += len(script.apply(ds, ScriptContext(variables=variables)))
+            changes += len(script.apply(ds, ScriptContext(variables=variables, lookup=lookup)))
 
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
         raise AnonymisationError(

@@ -62,6 +62,22 @@ def run_demo(out: str | Path, slices: int = 60, size: int = 128, workers: int = 
     return report
 
 
-def _validate_and_relabel(session: Path, out: Path, report: DemoReport) -> Path:
+def _validate_and_relabel(session: Path, out: Path, report: DemoReport, arm: str = "prostate_only") -> Path:
     """Validate against the demo trial; relabel with the suggestions; return the folder to anonymise."""
-    return session
+    from validator import find_protocol, relabel_session, suggested_mapping, validate_session
+
+    protocol = find_protocol(DEMO_TRIAL)
+    first = validate_session(session, protocol, arm)
+    unknown = first.unknown_names()
+    report.add(f"validate against {DEMO_TRIAL} (must fail)", not first.ok,
+               f"{first.counts['fail']} checks fail; {len(unknown)} ROI names not TG-263: "
+               + ", ".join(f"{n.roi_name!r} -> {n.suggestions[0].name!r}" for n in unknown if n.suggestions))
+    mapping, refused = suggested_mapping(session, protocol, arm)
+    relabelled = relabel_session(session, out / "relabelled", mapping)
+    report.add("relabel (suggestions accepted)", not refused,
+               f"{len(relabelled.renamed)} ROI names changed in a new RTSTRUCT; "
+               f"{len(relabelled.rewritten)} objects rewritten to keep references; originals untouched")
+    second = validate_session(out / "relabelled", protocol, arm)
+    report.add("validate again", second.ok, f"{second.counts['pass']} checks pass, {second.counts['warn']} warn, "
+                                             f"{second.counts['fail']} fail")
+    return out / "relabelled"

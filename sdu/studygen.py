@@ -44,6 +44,7 @@ class Patient:
     birth_date: str = "19580317"
     accession: str = "ACC7734521"
     address: str = "12 Wexcombe Lane, Basingstoke"
+    institution_address: str = "Aldhelm Road, Winchester"
     phone: str = "01632960834"
     institution: str = "St Aldhelm Royal Infirmary"
     department: str = "Aldhelm Oncology Wing"
@@ -124,7 +125,7 @@ def _base(spec: StudySpec, uids: dict[str, str], sop_class: str, sop_uid: str, m
     ds.Modality = modality
     ds.Manufacturer = "Synthetic Systems"
     ds.InstitutionName = p.institution
-    ds.InstitutionAddress = p.address
+    ds.InstitutionAddress = p.institution_address
     ds.InstitutionalDepartmentName = p.department
     ds.ReferringPhysicianName = p.referring
     ds.ReferringPhysicianTelephoneNumbers = p.phone

@@ -40,8 +40,6 @@ class _Checker:
         elif isinstance(s, n.Initialize):
             self.value(s.value)
             self.var(s.name)["assigned"] = True
-        elif isinstance(s, n.CallStatement):
-            self.call(s.call)
         elif isinstance(s, n.Call):
             self.call(s)
         elif isinstance(s, n.Echo) and s.value is not None:

@@ -72,7 +72,7 @@ def _vr_for(ds: Dataset, tag: int) -> str:
 
 def _convert(vr: str, text: str, tag: int):
     if text == "":
-        return None if vr not in TEXT_VRS else ""
+        return None if vr in INT_VRS | FLOAT_VRS | BINARY_VRS | {"UN", "AT", "SQ"} else ""
     if vr in TEXT_VRS:
         return text
     parts = text.split("\\")

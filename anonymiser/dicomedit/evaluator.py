@@ -16,7 +16,7 @@ from .elements import BINARY_VRS, ValueTypeError, element_str, keyword, write as
 from .functions import REGISTRY
 from .limits import MAX_VALUE_LENGTH, REGEX_TIMEOUT
 from .model import Change, Changes, ScriptContext
-from .parser import compile_regex, parse_path
+from .parser import parse_path
 from .tagpath import PathError, TagPath, Target, ensure, fmt_tag, is_sequence, resolve
 
 
@@ -33,9 +33,17 @@ class Run:
         return ScriptError(msg, path=self.script.name, line=node.line, column=node.column)
 
     def fullmatch(self, pattern: str, text: str, node):
+        """``~``: the whole value must match (Java ``String.matches``)."""
+        return self._match(pattern, text, node, "fullmatch")
+
+    def search(self, pattern: str, text: str, node):
+        """``match[...]``: the first match anywhere in the value (Java ``Matcher.find``)."""
+        return self._match(pattern, text, node, "search")
+
+    def _match(self, pattern, text, node, how):
         compiled = self.script.regex(pattern, node)
         try:
-            return compiled.fullmatch(text, timeout=REGEX_TIMEOUT)
+            return getattr(compiled, how)(text, timeout=REGEX_TIMEOUT)
         except TimeoutError:
             raise self.fail(f"regular expression took longer than {REGEX_TIMEOUT}s", node) from None
 
@@ -63,8 +71,8 @@ class Run:
             raise self.fail(f"{node.name} produced a value longer than {MAX_VALUE_LENGTH} characters", node)
         return result
 
-    def value_of(self, v):
-        return self.read(v, None) if isinstance(v, TagPath) else v
+    def value_of(self, v, node=None):
+        return self.read(v, node) if isinstance(v, TagPath) else v
 
     def paths(self, args, node) -> list[TagPath]:
         out = []
@@ -93,7 +101,8 @@ class Run:
             raise self.fail(str(exc), node) from None
 
     def read(self, path: TagPath, node) -> str | None:
-        targets = [t for t in self.resolve(path, node) if t.item is None] if node else resolve(self.ds, path)
+        """The first element ``path`` names (paths used as values are wildcard-free)."""
+        targets = [t for t in (self.resolve(path, node) if node else resolve(self.ds, path)) if t.item is None]
         return self.read_target(targets[0]) if targets else None
 
     @staticmethod
@@ -107,6 +116,9 @@ class Run:
             return "<sequence item>"
         if t.tag in t.container and is_sequence(t.container, t.tag):
             return f"<sequence of {len(t.container[t.tag].value or [])} items>"
+        elem = t.container.get_item(t.tag)
+        if elem is not None and elem.VR in BINARY_VRS | {"UN"} and elem.value is not None and len(elem.value) > 64:
+            return f"<{len(elem.value)} bytes>"
         return element_str(t.container, t.tag)
 
     def record(self, t: Target, before, after) -> None:
@@ -115,7 +127,7 @@ class Run:
 
     def write(self, t: Target, text: str | None) -> None:
         if t.item is not None:
-            raise ScriptError("a sequence item cannot be assigned a value", path=self.script.name)
+            raise PathError("a sequence item cannot be assigned a value")
         before = self.read_target(t)
         write_element(t.container, t.tag, "" if text is None else str(text))
         self.record(t, before, self.read_target(t))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from .dates import DateError, seconds_for, shift
 from .pixels import PixelEditError, blank_rectangle
-from .tagpath import PathError, TagPath
+from .tagpath import PathError
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def _url_param(run, a, node):
 def _match(run, a, node):
     if a[0] is None:
         return None
-    m = run.fullmatch(_text(a[1]), str(a[0]), node)
+    m = run.search(_text(a[1]), str(a[0]), node)
     try:
         return m.group(int(a[2])) if m else None
     except (IndexError, ValueError):
@@ -205,7 +205,7 @@ def _shift_datetime(run, a, node):
 @function("shiftDateTimeSequenceByIncrement", 2, paths=True)
 def _shift_in_place(run, a, node):
     try:
-        seconds = seconds_for(_text(run.value_of(a[0])), "seconds")
+        seconds = seconds_for(_text(run.value_of(a[0], node)), "seconds")
         for path in run.paths(a[1:], node):
             for target in run.resolve(path, node):
                 run.write(target, shift(run.read_target(target), seconds))

@@ -78,11 +78,6 @@ class Delete(Node):
 
 
 @dataclass(frozen=True)
-class CallStatement(Node):
-    call: Call
-
-
-@dataclass(frozen=True)
 class Echo(Node):
     value: Node | None
 

@@ -11,13 +11,12 @@ from functools import lru_cache
 from importlib import resources
 
 import lark
-import regex
-from lark import Token, Transformer, v_args
+from lark import Transformer, v_args
 
 from sdu.errors import ScriptError
 
 from . import nodes as n
-from .limits import MAX_BYTES, MAX_LINES, MAX_NESTING, MAX_REGEX_LENGTH, MAX_STATEMENTS
+from .limits import MAX_BYTES, MAX_LINES, MAX_NESTING, MAX_REGEX_LENGTH
 from .tagpath import PathError, Step, TagPath, TagPattern
 
 SUPPORTED_VERSION = re.compile(r"6\.[0-9]+")
@@ -284,6 +283,11 @@ def parse_path(text: str) -> TagPath:
 
 
 def compile_regex(pattern: str, node, name=None):
+    """Compile with the PyPI ``regex`` engine, whose matches take a timeout (see limits)."""
+    try:
+        import regex
+    except ImportError:  # a declared dependency; without it no regex can be bounded in time
+        raise _err("regular expressions need the 'regex' package (pip install regex)", node, name=name) from None
     if len(pattern) > MAX_REGEX_LENGTH:
         raise _err(f"regular expression is {len(pattern)} characters; the limit is {MAX_REGEX_LENGTH}", node, name=name)
     try:

@@ -220,7 +220,7 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
             # '*' stays on this step one level down; '+' becomes '*' once a level is consumed
             _walk(item, below, i if step.depth in "*+" else i + 1, sub, out, seen, depth + 1)
         return
-    for container in _containers(ds, step.pattern, depth == 0 and i == 0):
+    for container in _containers(ds, step.pattern, depth == 0):
         for tag in step.pattern.find(container):
             here = prefix + fmt_tag(tag)
             if last:

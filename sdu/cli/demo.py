@@ -21,7 +21,8 @@ def command(out, slices, size):
     from ..demo import run_demo
 
     out = out or Path(tempfile.mkdtemp(prefix="sdu-demo-"))
-    os.environ.setdefault("SDU_SITE_DIR", str(out / "site"))  # the demo's own site key and linkage store
+    if not os.environ.get("SDU_SITE_DIR"):
+        os.environ["SDU_SITE_DIR"] = str(out / "site")  # the demo's own site key and linkage store
     with sdu_errors():
         report = run_demo(out, slices=slices, size=size)
     click.echo(f"SDU demo in {out}")

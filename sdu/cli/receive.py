@@ -7,12 +7,14 @@ import threading
 
 import click
 
+from intake import quiet_dicom_libraries
 from intake.completion import CompletionOptions
 from intake.receiver import Receiver, ReceiverOptions
 from intake.store import Store
 
 from ..site import load_site_key
 from ._common import echo_json, sdu_errors
+
 
 
 @click.command("receive")
@@ -25,25 +27,30 @@ from ._common import echo_json, sdu_errors
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="Require client certificates from this CA.")
 @click.option("--max-pdu", default=0, show_default=True, type=click.IntRange(0), help="Max PDU we accept (0 = unlimited).")
+@click.option("--shutdown-grace", default=30.0, show_default=True, type=click.FloatRange(0),
+              help="On SIGTERM, seconds open transfers may take to finish before they are aborted.")
 @click.option("--quiet-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
 @click.option("--trial", help="Trial the received studies belong to (for --on-complete).")
 @click.option("--on-complete", help="Command run (no shell) when a study completes; {study_dir} {trial}.")
+@click.option("--fsync/--no-fsync", default=True, show_default=True,
+              help="Flush each file to disk before acknowledging it (--no-fsync survives a crash of sdu, "
+                   "not a power cut).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final report as JSON on exit.")
-def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca, max_pdu, quiet_seconds, trial,
-            on_complete, as_json):
+def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca, max_pdu, shutdown_grace,
+            quiet_seconds, trial, on_complete, fsync, as_json):
     """Receive DICOM (C-STORE, C-ECHO) into the store until SIGTERM or Ctrl-C."""
     logger = logging.getLogger("sdu.receive")
     logger.setLevel(min(logging.getLogger().level or logging.INFO, logging.INFO))
-    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)  # its debug dumps carry element values
+    quiet_dicom_libraries()
     options = ReceiverOptions(
         ae_title=ae_title, port=port, host=host, allow_ae=tuple(allow_ae), tls_cert=tls_cert, tls_key=tls_key,
-        tls_ca=tls_ca, max_pdu=max_pdu,
+        tls_ca=tls_ca, max_pdu=max_pdu, shutdown_grace=shutdown_grace,
         completion=CompletionOptions(quiet_seconds=quiet_seconds, on_complete=on_complete, trial=trial))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     with sdu_errors():
-        receiver = Receiver(Store(store_dir, load_site_key()), options, logger).start()
+        receiver = Receiver(Store(store_dir, load_site_key(), fsync=fsync), options, logger).start()
         click.echo(f"sdu receive: listening as {ae_title} on port {receiver.port}", err=True)
         while not stop.wait(1.0):
             pass

@@ -1,9 +1,46 @@
-"""`sdu verify`: not built yet (placeholder replaced by its issue's work)."""
+"""`sdu verify DIR`: check anonymised output independently (see :mod:`verifier`)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
 import click
+from rich.console import Console
+from rich.progress import Progress
+
+from verifier import VerifyOptions, report_table, verify_folder
+
+from ..errors import VerificationError
+from ._common import echo_json, sdu_errors
 
 
-@click.command("verify", context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
-def command(args):
-    """Not available yet."""
-    raise click.ClickException("'sdu verify' is not available in this build")
+@click.command("verify")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--against", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of the identifiable originals: their identifiers and UIDs must not appear.")
+@click.option("--linkage-db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Linkage store whose recorded identifiers and original UIDs must not appear.")
+@click.option("--trial", help="Trial ID: only this trial's linkage records.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON report to this file.")
+def command(folder, against, linkage_db, trial, workers, as_json, report_file):
+    """Verify every file in FOLDER; exit 0 only when every file passes (5 when any fails)."""
+    options = VerifyOptions(against, linkage_db, trial, workers)
+    with sdu_errors():
+        if sys.stderr.isatty() and not as_json:
+            with Progress(transient=True, console=Console(stderr=True)) as bar:
+                task = bar.add_task("verifying", total=None)
+                report = verify_folder(folder, options, lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            report = verify_folder(folder, options)
+    data = report.to_dict()
+    if report_file:
+        report_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        echo_json(data)
+    else:
+        Console(soft_wrap=False).print(report_table(report))
+    sys.exit(0 if report.ok else VerificationError.exit_code)

@@ -1,0 +1,1 @@
+"""Data package: DicomEdit scripts shipped with SDU (``*.das``)."""

@@ -1,0 +1,32 @@
+"""Run a per-file function over many files in batches, in worker processes or in-process.
+
+Batches stream: at most a few are in flight at once, so memory stays flat however many files.
+"""
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable, Iterator, Sequence
+
+#: Below this many files the pool costs more than it saves.
+IN_PROCESS_BELOW = 48
+BATCH = 32
+
+
+def run_batches(fn: Callable, context, items: Sequence, workers: int) -> Iterator[list]:
+    """Yield ``fn(context, batch)`` (a list) for consecutive batches of ``items``, in completion order."""
+    batches = [list(items[i:i + BATCH]) for i in range(0, len(items), BATCH)]
+    if workers <= 1 or len(items) < IN_PROCESS_BELOW:
+        for batch in batches:
+            yield fn(context, batch)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = set()
+        queue = iter(batches)
+        for batch in queue:
+            pending.add(pool.submit(fn, context, batch))
+            if len(pending) >= 2 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()
+        for fut in pending:
+            yield fut.result()
