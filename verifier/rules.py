@@ -50,6 +50,7 @@ def trial_record_groups() -> frozenset[int]:
 def safe_private() -> frozenset[tuple[str, int, int]]:
     """(creator, group, element low byte) triples allowed under Retain Safe Private (a subset of E.3.10-1)."""
     out = set()
-    for e in _load("safe_private.json")["elements"]:
+    doc = json.loads(files("sdu.standard").joinpath("data/safe_private.json").read_text())
+    for e in doc["elements"]:
         out.add((e["creator"].strip(), int(e["group"], 16), int(e["element"][2:], 16)))
     return frozenset(out)

@@ -8,9 +8,9 @@ from importlib.resources import files
 
 @lru_cache(maxsize=1)
 def safe_private_list() -> frozenset[tuple[str, int]]:
-    """(creator, element byte) pairs from ``sdu/standard/data/safe_private.json``."""
+    """(creator, element byte) pairs from ``sdu/standard/data/safe_private.json`` (``xx27`` -> 0x27)."""
     doc = json.loads(files("sdu.standard").joinpath("data/safe_private.json").read_text())
-    return frozenset((e["creator"], int(e["element"], 16)) for e in doc["elements"])
+    return frozenset((e["creator"].strip(), int(e["element"][-2:], 16)) for e in doc["elements"])
 
 
 class Private:

@@ -24,3 +24,7 @@ def cli(verbose: int) -> None:
 
 for module in (anonymise, verify, linkage, demo, script, validate, relabel, protocols, receive, watch, store):
     cli.add_command(module.command)
+
+
+if __name__ == "__main__":
+    cli()
