@@ -41,7 +41,23 @@ def encode(ds: Dataset) -> bytes:
     encodings = ds.get("SpecificCharacterSet") or ["iso8859"]
     if not isinstance(encodings, str):
         encodings = list(encodings)
-    pack_short, pack_long, pack_implicit = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
+    _write_elements(fp, ds, implicit, encodings)
+    return fp.getvalue()
+
+
+_SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
+_ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, UNDEFINED)
+_ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+_SEQ_END = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+
+
+def _write_elements(fp, ds: Dataset, implicit: bool, encodings) -> None:
+    """Elements in tag order: raw ones as their bytes, sequences item by item (undefined
+    lengths, as pydicom writes them), the rest through pydicom."""
+    if 0x00080005 in ds._dict:  # an item may carry its own character set
+        value = ds.get("SpecificCharacterSet")
+        if value:
+            encodings = value if isinstance(value, str) else list(value)
     for tag in sorted(ds._dict):
         elem = ds._dict[tag]
         if tag >> 16 == 0x0002:
@@ -52,12 +68,19 @@ def encode(ds: Dataset) -> bytes:
                 value += b"\0" if elem.VR in ("UI", "OB", "UN") else b" "
             g, e = tag >> 16, tag & 0xFFFF
             if implicit:
-                fp.write(pack_implicit(g, e, len(value)))
+                fp.write(_IMPLICIT(g, e, len(value)))
             elif elem.VR in LONG_VRS:
-                fp.write(pack_long(g, e, elem.VR.encode(), len(value)))
+                fp.write(_LONG(g, e, elem.VR.encode(), len(value)))
             else:
-                fp.write(pack_short(g, e, elem.VR.encode(), len(value)))
+                fp.write(_SHORT(g, e, elem.VR.encode(), len(value)))
             fp.write(value)
+        elif type(elem) is not RawDataElement and elem.VR == "SQ":
+            g, e = tag >> 16, tag & 0xFFFF
+            fp.write(_IMPLICIT(g, e, UNDEFINED) if implicit else _LONG(g, e, b"SQ", UNDEFINED))
+            for item in elem.value:
+                fp.write(_ITEM)
+                _write_elements(fp, item, implicit, encodings)
+                fp.write(_ITEM_END)
+            fp.write(_SEQ_END)
         else:
             write_data_element(fp, ds[tag], encodings)
-    return fp.getvalue()

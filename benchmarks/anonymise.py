@@ -77,6 +77,17 @@ def halves(src: Path, work: Path) -> tuple[Path, Path]:
     return a, b
 
 
+def count_outputs(*folders: Path) -> int:
+    return sum(1 for f in folders for p in f.rglob("*.dcm"))
+
+
+def checked(name: str, n: int, *folders: Path) -> None:
+    """A peer that wrote fewer files than it was given did not do the work: stop, don't time it."""
+    got = count_outputs(*folders)
+    if got < n:
+        raise SystemExit(f"{name} wrote {got} of {n} files: not a valid run")
+
+
 def size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
@@ -110,6 +121,7 @@ def main() -> None:
         sdu_cmd = [str(BIN / "sdu"), "anonymise", str(src), str(work / "sdu-out"), "--trial-id", "BENCH",
                    "--site-id", "S1", "--auto-id", "--json"]
         wall, rss = run_measured([sdu_cmd], env)
+        checked("sdu", n, work / "sdu-out")
         results["sdu"] = n / wall
         print(row("sdu anonymise (+verify, 2 workers)", n, mb, wall, rss, "verified"))
         wall, rss = run_measured([[*sdu_cmd[:2], str(src), str(work / "sdu-out-nv"), *sdu_cmd[4:], "--no-verify"]], env)
@@ -118,17 +130,23 @@ def main() -> None:
             a, b = halves(src, work)
             dicognito = [str(BIN / "python"), "-m", "dicognito", "--quiet", "--seed", "bench"]
             wall, rss = run_measured([[*dicognito, "-o", str(work / "dg1"), str(src)]])
+            checked("dicognito", n, work / "dg1")
             results["dicognito"] = n / wall
             print(row("dicognito 0.19 (1 process)", n, mb, wall, rss))
             wall, rss = run_measured([[*dicognito, "-o", str(work / "dg2a"), str(a)],
                                       [*dicognito, "-o", str(work / "dg2b"), str(b)]])
+            checked("dicognito x2", n, work / "dg2a", work / "dg2b")
             results["dicognito x2"] = n / wall
             print(row("dicognito 0.19 (2 processes)", n, mb, wall, rss))
-            kw = str(BIN / "dicom-anonymizer")
+            kw = str(BIN / "dicom-anonymizer")  # needs existing output folders, and exits 0 when they are not
+            for d in ("kw1", "kw2a", "kw2b"):
+                (work / d).mkdir()
             wall, rss = run_measured([[kw, str(src), str(work / "kw1")]])
+            checked("dicom-anonymizer", n, work / "kw1")
             results["dicom-anonymizer"] = n / wall
             print(row("dicom-anonymizer 2.1 (1 process)", n, mb, wall, rss))
             wall, rss = run_measured([[kw, str(a), str(work / "kw2a")], [kw, str(b), str(work / "kw2b")]])
+            checked("dicom-anonymizer x2", n, work / "kw2a", work / "kw2b")
             results["dicom-anonymizer x2"] = n / wall
             print(row("dicom-anonymizer 2.1 (2 processes)", n, mb, wall, rss))
             best = max((v, k) for k, v in results.items() if k != "sdu")
@@ -137,8 +155,9 @@ def main() -> None:
                   f"{'MET' if ratio >= 2 else 'NOT MET'}")
         try:
             sys.path.insert(0, str(Path(__file__).parent))
-            from dicomedit import script_cost_per_file, SITE_SCRIPT  # noqa: PLC0415
-            cost = script_cost_per_file(sorted(src.iterdir())[:50], SITE_SCRIPT)
+            from dicomedit import script_cost_per_file  # noqa: PLC0415
+            from anonymiser.dicomedit import default_site_script  # noqa: PLC0415
+            cost = script_cost_per_file(sorted(src.iterdir())[:50], default_site_script())
             print(f"DicomEdit site script: {cost * 1000:.2f} ms per file "
                   f"(sdu anonymise: {1000 / results['sdu']:.2f} ms per file, wall, 2 workers)")
         except (ImportError, AttributeError) as exc:

@@ -7,10 +7,6 @@ import threading
 
 import click
 
-from intake import quiet_dicom_libraries
-from intake.completion import CompletionOptions
-from intake.receiver import Receiver, ReceiverOptions
-from intake.store import Store
 
 from ..site import load_site_key
 from ._common import echo_json, sdu_errors
@@ -39,6 +35,10 @@ from ._common import echo_json, sdu_errors
 def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca, max_pdu, shutdown_grace,
             quiet_seconds, trial, on_complete, fsync, as_json):
     """Receive DICOM (C-STORE, C-ECHO) into the store until SIGTERM or Ctrl-C."""
+    from intake import quiet_dicom_libraries
+    from intake.completion import CompletionOptions
+    from intake.receiver import Receiver, ReceiverOptions
+    from intake.store import Store
     logger = logging.getLogger("sdu.receive")
     logger.setLevel(min(logging.getLogger().level or logging.INFO, logging.INFO))
     quiet_dicom_libraries()

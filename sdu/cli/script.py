@@ -9,14 +9,13 @@ from pathlib import Path
 
 import click
 
-from anonymiser.dicomedit import ScriptContext, load_script
-from sdu.dicomfiles import read_dataset
 from sdu.errors import ConfigError, ScriptError
 
 from ._common import sdu_errors
 
 
 def _load(path: Path):
+    from anonymiser.dicomedit import load_script
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -61,6 +60,8 @@ def _vars(pairs) -> dict[str, str]:
               help="A variable XNAT would supply (project, subject, session, modalityLabel, ...).")
 def dry_run(file: Path, dicom: Path, variables: tuple[str, ...]) -> None:
     """Apply FILE to an in-memory copy of DICOM and show each change; nothing is written."""
+    from anonymiser.dicomedit import ScriptContext
+    from sdu.dicomfiles import read_dataset
     with sdu_errors():
         script = _load(file)
         ds = read_dataset(dicom)

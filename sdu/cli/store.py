@@ -5,7 +5,6 @@ import time
 
 import click
 
-from intake.store import Store
 
 from ..errors import ConfigError
 from ..site import load_site_key
@@ -29,6 +28,7 @@ def command():
 @click.option("--json", "as_json", is_flag=True)
 def list_(store_dir, as_json):
     """One line per study: key, modalities, counts, completion (no names)."""
+    from intake.store import Store
     with sdu_errors():
         studies = Store(store_dir, load_site_key(create=False)).studies()
     keep = ("study_key", "patient_key", "modalities", "series_count", "instances", "complete", "first_at", "last_at")
@@ -49,6 +49,7 @@ def list_(store_dir, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def show(store_dir, study, as_json):
     """One study (key, key prefix or Study Instance UID) with its series; shows the patient."""
+    from intake.store import Store
     with sdu_errors():
         found = Store(store_dir, load_site_key(create=False)).study(study)
         if found is None:

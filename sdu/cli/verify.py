@@ -6,10 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 
-from verifier import VerifyOptions, report_table, verify_folder
 
 from ..errors import VerificationError
 from ._common import echo_json, sdu_errors
@@ -28,6 +25,9 @@ from ._common import echo_json, sdu_errors
               help="Also write the JSON report to this file.")
 def command(folder, against, linkage_db, trial, workers, as_json, report_file):
     """Verify every file in FOLDER; exit 0 only when every file passes (5 when any fails)."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from verifier import VerifyOptions, report_table, verify_folder
     options = VerifyOptions(against, linkage_db, trial, workers)
     with sdu_errors():
         if sys.stderr.isatty() and not as_json:

@@ -7,10 +7,6 @@ import threading
 
 import click
 
-from intake import quiet_dicom_libraries
-from intake.completion import CompletionMonitor, CompletionOptions
-from intake.store import Store
-from intake.watcher import FolderWatcher, WatchOptions
 
 from ..site import load_site_key
 from ._common import echo_json, sdu_errors
@@ -31,6 +27,10 @@ from ._common import echo_json, sdu_errors
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on exit.")
 def command(folder, store_dir, copy, settle_seconds, quiet_seconds, trial, on_complete, once, as_json):
     """Watch FOLDER and import complete DICOM files (and DICOMDIR media) into the store."""
+    from intake import quiet_dicom_libraries
+    from intake.completion import CompletionMonitor, CompletionOptions
+    from intake.store import Store
+    from intake.watcher import FolderWatcher, WatchOptions
     logger = logging.getLogger("sdu.watch")
     logger.setLevel(logging.INFO)
     quiet_dicom_libraries()
