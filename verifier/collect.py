@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from sdu.dicomfiles import iter_candidate_files, read_dataset
@@ -57,8 +58,13 @@ def _is_identifying_uid(keyword: str, uid: str) -> bool:
             and keyword not in rules.non_identifying_uid_keywords())
 
 
-def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_ids: bool = False) -> None:
-    """Add the identifiers and UIDs of one original dataset (every depth, private elements skipped)."""
+def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_ids: bool = False,
+                    seen: set | None = None) -> None:
+    """Add the identifiers and UIDs of one original dataset (every depth, private elements skipped).
+
+    ``seen`` (shared across the files of a batch) holds (tag, raw bytes) pairs already collected:
+    a series repeats the same names and IDs in every file, so each is converted once.
+    """
     elements = rules.identifier_rules()["elements"]
     phone = rules.identifier_rules()["phone_keyword_contains"]
     makers = set(rules.identifier_rules()["manufacturer_keywords"])
@@ -68,12 +74,22 @@ def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_i
         kw = node.keyword
         if node.vr == "SQ":
             for item in ds[node.tag].value or ():
-                collect_dataset(item, out, source, other_ids or kw == "OtherPatientIDsSequence")
-        elif node.vr == "UI":
+                collect_dataset(item, out, source, other_ids or kw == "OtherPatientIDsSequence", seen)
+            continue
+        collectible = node.vr in _COLLECT_VRS or kw in elements or phone in kw
+        if node.vr != "UI" and kw not in makers and not collectible:
+            continue
+        raw = ds._dict[node.tag]
+        if seen is not None and type(raw) is RawDataElement and raw.value is not None and len(raw.value) <= 512:
+            key = (node.tag, other_ids, raw.value)
+            if key in seen:
+                continue
+            seen.add(key)
+        if node.vr == "UI":
             out.uids.update(u for u in node.text_values() if _is_identifying_uid(kw, u))
         elif kw in makers:
             out.manufacturer |= manufacturer_tokens(node.text_values())
-        elif node.vr in _COLLECT_VRS or kw in elements or phone in kw:
+        else:
             values = _converted_values(ds, node.tag)
             out.identifiers += from_element(kw, node.vr, values, source, other_ids=other_ids)
 
@@ -90,12 +106,13 @@ def _converted_values(ds: Dataset, tag: int) -> list[str]:
 
 def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
     out = Collected()
+    seen: set = set()
     for path in paths:
         try:
             ds = read_dataset(path, stop_before_pixels=True)
-            collect_dataset(ds, out)
+            collect_dataset(ds, out, seen=seen)
             if getattr(ds, "file_meta", None) is not None:
-                collect_dataset(ds.file_meta, out)
+                collect_dataset(ds.file_meta, out, seen=seen)
             out.files_read += 1
         except NotDicomError:
             out.files_unreadable += 1

@@ -8,6 +8,7 @@ and, when pydicom kept it, the absolute byte offset of its value in the file.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 from pydicom.datadict import dictionary_VR, keyword_for_tag
@@ -15,8 +16,22 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 
+@lru_cache(maxsize=8192)
 def tag_str(tag: int) -> str:
     return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+
+
+@lru_cache(maxsize=8192)
+def _keyword(tag: int) -> str:
+    return "" if is_private(tag) else (keyword_for_tag(tag) or "")
+
+
+@lru_cache(maxsize=8192)
+def _dictionary_vr(tag: int) -> str:
+    try:
+        return dictionary_VR(tag)
+    except KeyError:
+        return "UN"
 
 
 def is_private(tag: int) -> bool:
@@ -34,7 +49,7 @@ class Node:
 
     @property
     def keyword(self) -> str:
-        return "" if is_private(self.tag) else (keyword_for_tag(self.tag) or "")
+        return _keyword(self.tag)
 
     @property
     def length(self) -> int:
@@ -69,21 +84,17 @@ def element_vr(tag: int, elem) -> str:
         return vr
     if is_private(tag):
         return "UN"
-    try:
-        return dictionary_VR(tag)
-    except KeyError:
-        return "UN"
+    return _dictionary_vr(tag)
 
 
 def nodes(ds: Dataset, base: int | None = 0, tag_prefix: str = "", kw_prefix: str = "") -> Iterator[Node]:
     """The elements of one dataset level (not their items), in file order."""
-    for tag in ds.keys():
-        elem = ds.get_item(tag)
+    for tag, elem in list(ds._dict.items()):  # raw as read, or as converted: never converted here
         tag = int(tag)
         offset = None
         if base is not None and isinstance(elem, RawDataElement) and elem.value_tell is not None:
             offset = base + elem.value_tell
-        name = tag_str(tag) if is_private(tag) else (keyword_for_tag(tag) or tag_str(tag))
+        name = _keyword(tag) or tag_str(tag)
         yield Node(tag, element_vr(tag, elem), elem, offset, tag_prefix + tag_str(tag), kw_prefix + name)
 
 
