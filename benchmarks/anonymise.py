@@ -58,11 +58,13 @@ def run_measured(cmds: list[list[str]], env=None) -> tuple[float, int]:
     return wall, peak[0]
 
 
-def subset(study_root: Path, dest: Path, n_ct: int) -> Path:
-    """Hard-link the first n_ct CT slices plus the RT objects into dest."""
+def flat_study(work: Path, name: str, n_ct: int, size: int) -> Path:
+    """A coherent study of n_ct slices (RT objects referencing exactly those), in one flat
+    folder (dicom-anonymizer reads only the top level)."""
+    study = generate_study(work / f"{name}-tree", StudySpec(slices=n_ct, rows=size, columns=size))
+    dest = work / name
     dest.mkdir(parents=True)
-    cts = sorted((study_root / "CT").glob("*.dcm"))[:n_ct]
-    for p in [*cts, *(study_root / m / f"{m}.dcm" for m in ("RTSTRUCT", "RTPLAN", "RTDOSE"))]:
+    for p in study.files:
         os.link(p, dest / p.name)
     return dest
 
@@ -104,14 +106,13 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true")
     args = ap.parse_args()
     sweep = [int(s) for s in args.sweep.split(",") if s]
-    n_max = max([args.slices, *sweep])
     work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
     env = {**os.environ, "SDU_SITE_DIR": str(work / "site")}
     try:
         t = time.perf_counter()
-        study = generate_study(work / "study", StudySpec(slices=n_max, rows=args.size, columns=args.size))
-        print(f"generated {n_max} CT slices {args.size}x{args.size} + RTSTRUCT/RTPLAN/RTDOSE in {time.perf_counter() - t:.1f} s")
-        src = subset(study.root, work / "src", args.slices)
+        src = flat_study(work, "src", args.slices, args.size)
+        print(f"generated {args.slices} CT slices {args.size}x{args.size} + RTSTRUCT/RTPLAN/RTDOSE "
+              f"in {time.perf_counter() - t:.1f} s")
         n, mb = len(list(src.iterdir())), size_mb(src)
         print(f"\n{n} files, {mb:.0f} MB; {os.cpu_count()} cores\n")
         print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7}  note")
@@ -165,7 +166,7 @@ def main() -> None:
         if sweep:
             print(f"\nmemory sweep (sdu anonymise + verify):\n{'files':>7} {'peak RSS MB':>12} {'files/s':>9}")
             for k in sweep:
-                s = subset(study.root, work / f"sweep-{k}", k)
+                s = flat_study(work, f"sweep-{k}", k, args.size)
                 wall, rss = run_measured([[*sdu_cmd[:2], str(s), str(work / f"sweep-out-{k}"), *sdu_cmd[4:]]], env)
                 print(f"{k + 3:>7} {rss / 2**20:>12.0f} {(k + 3) / wall:>9.1f}")
     finally:
