@@ -79,7 +79,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                       (options.trial_id,)).fetchall())
         sessions = dict(store.db.execute("SELECT study_uid, session_id FROM sessions WHERE trial=?",
                                          (options.trial_id,)).fetchall())
-    if options.subject_id:
+    if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
     settings = Settings(options, key, str(src), str(dest), known, sessions)
     outcomes = list(_map(partial(anonymise_file, settings=settings), paths, options.workers, progress))
@@ -117,11 +117,13 @@ def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: di
             continue
         patients.add(str(ds.get("PatientID", "")))
         studies.add(str(ds.get("StudyInstanceUID", "")))
-    if len(patients) > 1:
+    if options.subject_id and len(patients) > 1:
         raise ConfigError(f"--subject-id names one subject but the source holds {len(patients)} patients; "
                           "use --auto-id or split the source")
     if options.session_id and len(studies) > 1:
         raise ConfigError(f"--session-id names one session but the source holds {len(studies)} studies")
+    if not options.subject_id:
+        return
     for pid in patients:
         if pid in known and known[pid] != options.subject_id:
             raise ConfigError(f"this patient is already enrolled in trial {options.trial_id} as subject "

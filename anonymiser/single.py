@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -23,7 +24,7 @@ from .actions.private import safe_private_list
 from .actions.uids import ReplaceUID
 from .context import Context
 from .options import AnonymiseOptions
-from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days
+from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days, keyed_digest
 from .report import FileOutcome
 from .writer import encode
 from .trial import TrialIdentity, apply_trial_block
@@ -130,12 +131,27 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
     ds.file_meta = meta
     ds.preamble = b"\0" * 128
 
-    out_rel = Path(subject, session, str(ds.get("SeriesInstanceUID", "no-series")), f"{ds.SOPInstanceUID}.dcm")
+    out_rel = Path(subject, session, _file_name(ds.get("SeriesInstanceUID"), settings.key, columns),
+                   _file_name(ds.SOPInstanceUID, settings.key, columns) + ".dcm")
     status, out_rel = _write(ds, Path(settings.dest_root), out_rel)
     ctx.uids.setdefault(old_sop, str(ds.SOPInstanceUID))
     link = {"patient_id": patient_id, "subject": subject, "study_uid": study_uid, "session": session,
             "new_study_uid": new_study, "identifiers": found, "uids": sorted(ctx.uids.items())}
     return FileOutcome(rel, status, output=str(out_rel), actions=dict(ctx.counts), script_changes=changes, link=link)
+
+
+UID_NAME = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+def _file_name(uid, key: bytes, columns: frozenset[str]) -> str:
+    """A file or folder name from a replaced UID. Never an original UID (under Retain UIDs the
+    name is a keyed hash of it) and never anything a script could have turned into a path."""
+    uid = str(uid or "").strip("\0 ")
+    if "rtnUIDsOpt" in columns:
+        return keyed_digest(key, "file-name", uid).hex()[:32]
+    if not UID_NAME.match(uid) or len(uid) > 64:
+        raise AnonymisationError("SOP Instance or Series Instance UID is not a valid UID after anonymisation")
+    return uid
 
 
 def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:

@@ -2,6 +2,7 @@
 tests/test_rt_study_end_to_end.py runs both)."""
 import hashlib
 import os
+import re
 import stat
 
 import pydicom
@@ -181,3 +182,33 @@ def test_retain_safe_private_keeps_only_the_safe_list(small_study, tmp_path):
     values = [v for _, v in kept]
     assert "1.375:1" in values and "unsafe" not in values
     assert not any("ALDHELM" in str(v) for v in values)
+
+
+def test_a_script_cannot_steer_output_paths(small_study, tmp_path):
+    script = 'version "6.6"\n(0008,0018) := "../../escaped"\n'  # every file the same bad UID
+    for options, name in (((), r"2\.25\.[0-9]+(\.v[0-9]+)?\.dcm"), (("retain-uids",), r"[0-9a-f]{32}(\.v[0-9]+)?\.dcm")):
+        dest = tmp_path / f"out{len(options)}"
+        report = anonymise_folder(small_study.root, dest, _opts(scripts=(("evil.das", script),), profile_options=options))
+        assert report.written == len(small_study.files)
+        assert not list(tmp_path.rglob("escaped*"))
+        assert all(re.fullmatch(name, p.name) for p in _outputs(dest)), [p.name for p in _outputs(dest)]
+
+
+def test_retain_uids_keeps_uids_but_not_in_file_names(small_study, tmp_path):
+    anonymise_folder(small_study.root, tmp_path / "out", _opts(profile_options=("retain-uids",)))
+    outs = _outputs(tmp_path / "out")
+    assert {pydicom.dcmread(p).SOPInstanceUID for p in outs} == {
+        pydicom.dcmread(p).SOPInstanceUID for p in small_study.files}
+    originals = set(small_study.uids.values())
+    assert not any(part in originals for p in outs for part in p.relative_to(tmp_path / "out").parts)
+
+
+def test_session_id_names_one_study(small_study, tmp_path):
+    other = tmp_path / "two"
+    other.mkdir()
+    (other / "a.dcm").write_bytes(small_study.ct[0].read_bytes())
+    ds = pydicom.dcmread(small_study.ct[1])
+    ds.StudyInstanceUID = "1.2.3.4.999"
+    ds.save_as(other / "b.dcm")
+    with pytest.raises(ConfigError, match="2 studies"):
+        anonymise_folder(other, tmp_path / "out", _opts(session_id="S1"))
