@@ -26,7 +26,7 @@ from .context import Context
 from .options import AnonymiseOptions
 from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days, keyed_digest
 from .report import FileOutcome
-from .writer import encode
+from .writer import write
 from .trial import TrialIdentity, apply_trial_block
 
 IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
@@ -161,7 +161,8 @@ def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(encode(ds))
+        with open(tmp, "wb") as f:
+            write(ds, f)
         version = 1
         while True:
             try:

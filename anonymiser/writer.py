@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import struct
 from io import BytesIO
+from typing import BinaryIO
 
 from pydicom.dataset import Dataset
 from pydicom.dataelem import RawDataElement
-from pydicom.filebase import DicomBytesIO
+from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_data_element, write_file_meta_info
 
 #: VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
@@ -25,13 +26,19 @@ UNDEFINED = 0xFFFFFFFF
 
 def encode(ds: Dataset) -> bytes:
     """The Part 10 file for ``ds`` (preamble, file meta, dataset) as bytes."""
-    syntax = ds.file_meta.TransferSyntaxUID
     out = BytesIO()
+    write(ds, out)
+    return out.getvalue()
+
+
+def write(ds: Dataset, out: BinaryIO) -> None:
+    """Write the Part 10 file for ``ds`` to an open binary file (no copy of the pixel data)."""
+    syntax = ds.file_meta.TransferSyntaxUID
     if not syntax.is_little_endian or syntax.is_deflated:
         ds.save_as(out, enforce_file_format=True)
-        return out.getvalue()
+        return
     implicit = syntax.is_implicit_VR
-    fp = DicomBytesIO()
+    fp = DicomFileLike(out)
     fp.is_little_endian, fp.is_implicit_VR = True, True  # file meta: explicit VR LE, set below
     fp.write(ds.preamble or b"\0" * 128)
     fp.write(b"DICM")
@@ -42,7 +49,6 @@ def encode(ds: Dataset) -> bytes:
     if not isinstance(encodings, str):
         encodings = list(encodings)
     _write_elements(fp, ds, implicit, encodings)
-    return fp.getvalue()
 
 
 _SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
