@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from sdu import site
-from sdu.dicomfiles import iter_candidate_files
+from sdu.dicomfiles import heavy_first, iter_candidate_files
 from sdu.errors import ConfigError
 from sdu.linkage import LinkageStore, SubjectLink
 
@@ -73,7 +73,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     dest.mkdir(parents=True, exist_ok=True)
 
     unreadable = []
-    paths = [str(p) for p in iter_candidate_files(src, unreadable)]
+    paths = heavy_first([str(p) for p in iter_candidate_files(src, unreadable)])
     with LinkageStore(linkage_path) as store:
         known = dict(store.db.execute("SELECT patient_id, subject_id FROM subjects WHERE trial=?",
                                       (options.trial_id,)).fetchall())

@@ -119,3 +119,21 @@ def check_complete(ds: FileDataset, path: str | Path) -> None:
         actual = len(value) if isinstance(value, bytes) else length
         if actual < expected:
             raise NotDicomError(f"truncated: pixel data is {actual} of {expected} bytes", path=path)
+
+
+#: SOP classes under this root (RT Structure Set, Plan, Dose, ...) hold many nested items and
+#: cost far more per file than an image slice.
+RT_SOP_CLASS_ROOT = b"1.2.840.10008.5.1.4.1.1.481"
+
+
+def heavy_first(paths: list, key=lambda p: p) -> list:
+    """``paths`` with RT objects first (stable otherwise), so a process pool does not end on
+    one large RTSTRUCT while the other workers idle. Peeks at the first 512 bytes only (the
+    file meta's SOP class)."""
+    def heavy(item) -> int:
+        try:
+            with open(key(item), "rb") as f:
+                return 0 if RT_SOP_CLASS_ROOT in f.read(512) else 1
+        except OSError:
+            return 1
+    return sorted(paths, key=heavy)

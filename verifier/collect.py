@@ -13,7 +13,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from sdu.dicomfiles import iter_candidate_files, read_dataset
+from sdu.dicomfiles import heavy_first, iter_candidate_files, read_dataset
 from sdu.errors import NotDicomError
 from sdu.linkage import LinkageStore
 
@@ -122,7 +122,7 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
 
 
 def collect_folder(folder: Path, workers: int) -> Collected:
-    paths = list(iter_candidate_files(folder))
+    paths = heavy_first(list(iter_candidate_files(folder)))
     total = Collected()
     for batch in run_batches(_collect_batch, None, paths, workers):
         for part in batch:

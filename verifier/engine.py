@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from sdu.dicomfiles import heavy_first
 from sdu.errors import ConfigError
 
 from .collect import gather
@@ -64,6 +65,7 @@ def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
         report.notes.append(f"{originals.counts['source_files_unreadable']} source file(s) could not be read")
 
     files, problems = list_files(folder)
+    files = heavy_first(files, key=lambda item: item[0])  # shared scheduling helper, not a check
     report.files.extend(problems)
     summaries = []
     done = 0
