@@ -82,12 +82,15 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
     settings = Settings(options, key, str(src), str(dest), known, sessions)
-    outcomes = list(_map(partial(anonymise_file, settings=settings), paths, options.workers, progress))
-
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
-                             ["basic", *options.profile_options], outcomes,
+                             ["basic", *options.profile_options], [],
                              [{"path": s.path, "reason": s.reason} for s in unreadable])
-    _link(outcomes, options, linkage_path, report)
+    with LinkageStore(linkage_path) as store:
+        linker = _Linker(store, options)
+        for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress):
+            linker.add(outcome)  # as results stream in: the UID lists are not kept
+            report.files.append(outcome)
+    report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
     report.seconds = time.perf_counter() - started
     _write_report(report, dest)
     if options.verify:
@@ -133,24 +136,29 @@ def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: di
         raise ConfigError(f"subject ID {options.subject_id} is already used for another patient in trial {options.trial_id}")
 
 
-def _link(outcomes: list[FileOutcome], options: AnonymiseOptions, path: Path, report: AnonymiseReport) -> None:
-    subjects, sessions = {}, {}
-    with LinkageStore(path) as store:
-        for o in outcomes:
-            if not o.link:
-                continue
-            L = o.link
-            if L["subject"] not in subjects:
-                store.link_subject(SubjectLink(options.trial_id, options.site_id, L["patient_id"], L["subject"],
-                                               "manual" if options.subject_id else "auto"))
-                subjects[L["subject"]] = True
-            if L["session"] not in sessions:
-                store.link_session(options.trial_id, L["subject"], L["study_uid"], L["session"], L["new_study_uid"])
-                sessions[L["session"]] = True
-            store.add_identifiers(options.trial_id, L["subject"], L["identifiers"])
-            store.add_uids(options.trial_id, L["subject"], L["uids"])
-            o.link = None
-    report.subjects, report.sessions = sorted(subjects), sorted(sessions)
+class _Linker:
+    """Writes each file's links to the linkage store as its outcome arrives (one writer: the
+    parent process), then forgets them."""
+
+    def __init__(self, store: LinkageStore, options: AnonymiseOptions):
+        self.store, self.options = store, options
+        self.subjects: set[str] = set()
+        self.sessions: set[str] = set()
+
+    def add(self, outcome: FileOutcome) -> None:
+        link, outcome.link = outcome.link, None
+        if not link:
+            return
+        o, store = self.options, self.store
+        if link["subject"] not in self.subjects:
+            store.link_subject(SubjectLink(o.trial_id, o.site_id, link["patient_id"], link["subject"],
+                                           "manual" if o.subject_id else "auto"))
+            self.subjects.add(link["subject"])
+        if link["session"] not in self.sessions:
+            store.link_session(o.trial_id, link["subject"], link["study_uid"], link["session"], link["new_study_uid"])
+            self.sessions.add(link["session"])
+        store.add_identifiers(o.trial_id, link["subject"], link["identifiers"])
+        store.add_uids(o.trial_id, link["subject"], link["uids"])
 
 
 def _write_report(report: AnonymiseReport, dest: Path) -> None:
