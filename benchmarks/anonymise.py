@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,6 +109,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--sweep", default="", help="comma-separated CT counts for the memory sweep, e.g. 100,500,2000")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per tool; the median is shown")
     args = ap.parse_args()
     sweep = [int(s) for s in args.sweep.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
@@ -120,51 +122,58 @@ def main() -> None:
         n, mb = len(list(src.iterdir())), size_mb(src)
         print(f"\n{n} files, {mb:.0f} MB; {os.cpu_count()} cores\n")
         print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7}  note")
-        results = {}
-        wall, rss = run_measured([["cp", "-r", str(src), str(work / "cp-out")]])
-        print(row("cp -r (floor)", n, mb, wall, rss))
-        sdu_cmd = [str(BIN / "sdu"), "anonymise", str(src), str(work / "sdu-out"), "--trial-id", "BENCH",
+        sdu_cmd = [str(BIN / "sdu"), "anonymise", str(src), "OUT", "--trial-id", "BENCH",
                    "--site-id", "S1", "--auto-id", "--json"]
-        wall, rss = run_measured([sdu_cmd], env)
-        checked("sdu", n, work / "sdu-out")
-        results["sdu"] = n / wall
-        print(row("sdu anonymise (+verify, 2 workers)", n, mb, wall, rss, "verified"))
-        wall, rss = run_measured([[*sdu_cmd[:2], str(src), str(work / "sdu-out-nv"), *sdu_cmd[4:], "--no-verify"]], env)
-        print(row("sdu anonymise --no-verify", n, mb, wall, rss))
+        a, b = halves(src, work)
+        dicognito = [str(BIN / "python"), "-m", "dicognito", "--quiet", "--seed", "bench"]
+        kw = str(BIN / "dicom-anonymizer")  # needs existing output folders, and exits 0 when they are not
+        # name -> [(argv with OUT placeholder, input)], note; every run writes to fresh folders
+        configs = {
+            "cp -r (floor)": ([["cp", "-r", str(src), "OUT"]], ""),
+            "sdu anonymise (+verify, 2 workers)": ([sdu_cmd], "verified"),
+            "sdu anonymise --no-verify": ([[*sdu_cmd, "--no-verify"]], ""),
+        }
         if not args.no_peers:
-            a, b = halves(src, work)
-            dicognito = [str(BIN / "python"), "-m", "dicognito", "--quiet", "--seed", "bench"]
-            wall, rss = run_measured([[*dicognito, "-o", str(work / "dg1"), str(src)]])
-            checked("dicognito", n, work / "dg1")
-            results["dicognito"] = n / wall
-            print(row("dicognito 0.19 (1 process)", n, mb, wall, rss))
-            wall, rss = run_measured([[*dicognito, "-o", str(work / "dg2a"), str(a)],
-                                      [*dicognito, "-o", str(work / "dg2b"), str(b)]])
-            checked("dicognito x2", n, work / "dg2a", work / "dg2b")
-            results["dicognito x2"] = n / wall
-            print(row("dicognito 0.19 (2 processes)", n, mb, wall, rss))
-            kw = str(BIN / "dicom-anonymizer")  # needs existing output folders, and exits 0 when they are not
-            for d in ("kw1", "kw2a", "kw2b"):
-                (work / d).mkdir()
-            wall, rss = run_measured([[kw, str(src), str(work / "kw1")]])
-            checked("dicom-anonymizer", n, work / "kw1")
-            results["dicom-anonymizer"] = n / wall
-            print(row("dicom-anonymizer 2.1 (1 process)", n, mb, wall, rss))
-            wall, rss = run_measured([[kw, str(a), str(work / "kw2a")], [kw, str(b), str(work / "kw2b")]])
-            checked("dicom-anonymizer x2", n, work / "kw2a", work / "kw2b")
-            results["dicom-anonymizer x2"] = n / wall
-            print(row("dicom-anonymizer 2.1 (2 processes)", n, mb, wall, rss))
-            best = max((v, k) for k, v in results.items() if k != "sdu")
-            ratio = results["sdu"] / best[0]
-            print(f"\nsdu (verifying) vs fastest peer ({best[1]}): {ratio:.2f}x  (target >= 2x): "
-                  f"{'MET' if ratio >= 2 else 'NOT MET'}")
+            configs.update({
+                "dicognito 0.19 (1 process)": ([[*dicognito, "-o", "OUT", str(src)]], ""),
+                "dicognito 0.19 (2 processes)": ([[*dicognito, "-o", "OUT", str(a)], [*dicognito, "-o", "OUT", str(b)]], ""),
+                "dicom-anonymizer 2.1 (1 process)": ([[kw, str(src), "OUT"]], ""),
+                "dicom-anonymizer 2.1 (2 processes)": ([[kw, str(a), "OUT"], [kw, str(b), "OUT"]], ""),
+            })
+        walls: dict[str, list[float]] = {k: [] for k in configs}
+        peaks: dict[str, int] = {k: 0 for k in configs}
+        for r in range(args.repeat):  # interleaved, so a slow moment of the machine hits every tool
+            for name, (cmds, _) in configs.items():
+                outs = [work / f"run-{abs(hash(name))}-{r}-{i}" for i in range(len(cmds))]
+                for o in outs:
+                    if "dicom-anonymizer" in name:
+                        o.mkdir()
+                argv = [[str(o) if x == "OUT" else x for x in c] for c, o in zip(cmds, outs)]
+                wall, rss = run_measured(argv, env)
+                if name != "cp -r (floor)":
+                    checked(name, n, *outs)
+                walls[name].append(wall)
+                peaks[name] = max(peaks[name], rss)
+                for o in outs:
+                    shutil.rmtree(o, ignore_errors=True)
+        results = {}
+        for name, (_, note) in configs.items():
+            wall = statistics.median(walls[name])
+            results[name] = n / wall
+            print(row(name, n, mb, wall, peaks[name], note))
+        if not args.no_peers:
+            sdu_rate = results["sdu anonymise (+verify, 2 workers)"]
+            best = max((v, k) for k, v in results.items() if not k.startswith(("sdu", "cp")))
+            print(f"\nsdu (verifying) vs fastest peer ({best[1]}): {sdu_rate / best[0]:.2f}x  (target >= 2x): "
+                  f"{'MET' if sdu_rate / best[0] >= 2 else 'NOT MET'}   [median of {args.repeat} interleaved runs]")
         try:
             sys.path.insert(0, str(Path(__file__).parent))
             from dicomedit import script_cost_per_file  # noqa: PLC0415
             from anonymiser.dicomedit import default_site_script  # noqa: PLC0415
             cost = script_cost_per_file(sorted(src.iterdir())[:50], default_site_script())
             print(f"DicomEdit site script: {cost * 1000:.2f} ms per file "
-                  f"(sdu anonymise: {1000 / results['sdu']:.2f} ms per file, wall, 2 workers)")
+                  f"(sdu anonymise: {1000 / results['sdu anonymise (+verify, 2 workers)']:.2f} ms per file, "
+                  "wall, 2 workers, verification included)")
         except (ImportError, AttributeError) as exc:
             print(f"(DicomEdit script cost not measured: {exc})")
         if sweep:

@@ -149,7 +149,7 @@ class FolderWatcher:
             return True
         except (IntakeError, OSError) as exc:
             self.report.failed.append({"path": str(path), "reason": getattr(exc, "reason", type(exc).__name__)})
-            self.logger.error("%s: not imported (%s); will retry", path.name, getattr(exc, "reason", exc))
+            self.logger.error("%s: not imported (%s); will retry", path.name, getattr(exc, "reason", type(exc).__name__))
             return False
         if result.status == "duplicate":
             self.report.duplicates += 1
