@@ -3,8 +3,8 @@
 The action for a tag is worked out once per option set (cached), so a CT slice costs a
 dictionary look-up per element; values are converted only when an action touches them and
 pixel data is never decoded. Elements the table does not list are kept, except that UIDs are
-replaced (references follow by construction), person names are emptied, and free text is
-scrubbed of the subject's identifying words.
+replaced (references follow by construction), person names are emptied, dates are treated as
+the table treats dates, and free text is scrubbed of the subject's identifying words.
 """
 from __future__ import annotations
 
@@ -88,6 +88,8 @@ def _unlisted(ds: Dataset, tag, vr: str, ctx: Context) -> None:
         ACTIONS["U"](ds, tag, vr, ctx)
     elif vr == "PN":
         ACTIONS["Z"](ds, tag, vr, ctx)
+    elif vr in ("DA", "DT") and "rtnLongFullDatesOpt" not in ctx.option_columns:
+        ACTIONS["C" if ctx.shift_days is not None else "D"](ds, tag, vr, ctx)  # dates follow the profile's dates
     elif vr in TEXT_VRS and ctx.scrub is not None:
         ACTIONS["C"](ds, tag, vr, ctx)
 

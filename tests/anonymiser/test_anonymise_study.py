@@ -212,3 +212,15 @@ def test_session_id_names_one_study(small_study, tmp_path):
     ds.save_as(other / "b.dcm")
     with pytest.raises(ConfigError, match="2 studies"):
         anonymise_folder(other, tmp_path / "out", _opts(session_id="S1"))
+
+
+def test_dates_the_table_does_not_list_follow_the_profile(small_study, tmp_path):
+    ds = pydicom.dcmread(small_study.rtplan)
+    ds.StudyUpdateDateTime = ds.StudyDate + "101500"  # (0008,041F): not in Table E.1-1
+    ds.save_as(small_study.rtplan)
+    anonymise_folder(small_study.root, tmp_path / "mod", _opts())
+    anonymise_folder(small_study.root, tmp_path / "bare", _opts(profile_options=()))
+    plan = lambda d: next(pydicom.dcmread(p) for p in _outputs(d) if pydicom.dcmread(p).Modality == "RTPLAN")  # noqa: E731
+    shifted, dummy = plan(tmp_path / "mod"), plan(tmp_path / "bare")
+    assert shifted.StudyUpdateDateTime[8:] == "101500" and shifted.StudyUpdateDateTime[:8] == shifted.StudyDate
+    assert dummy.StudyUpdateDateTime.startswith("19000101")
