@@ -45,13 +45,27 @@ def identifiers(ds: Dataset) -> list[tuple[str, str]]:
     return out
 
 
-def scrub_pattern(pairs: list[tuple[str, str]], as_bytes: bool = False) -> re.Pattern | None:
-    """One case-insensitive whole-word pattern for all the words (bytes form for raw values:
-    it may match more than the text form, never less, so it is a safe pre-test)."""
+def python_encodings(ds: Dataset) -> list[str]:
+    """The Python codecs of the dataset's Specific Character Set, plus UTF-8 and Latin-1."""
+    from pydicom.charset import convert_encodings
+    value = ds.get("SpecificCharacterSet") or "ISO_IR 6"
+    try:
+        codecs = convert_encodings([value] if isinstance(value, str) else list(value))
+    except Exception:  # noqa: BLE001 - an unknown charset still gets the fallbacks
+        codecs = []
+    return list(dict.fromkeys([*codecs, "utf_8", "latin_1"]))
+
+
+def scrub_pattern(pairs: list[tuple[str, str]], as_bytes: bool = False,
+                  encodings: list[str] = ("utf_8", "latin_1")) -> re.Pattern | None:
+    """One case-insensitive whole-word pattern for all the words. The bytes form, for testing
+    raw values without decoding, holds each word in every encoding the file may use: it may
+    match more than the text form, never less, so it is a safe pre-test."""
     words = sorted({v for _, v in pairs}, key=len, reverse=True)
     if not words:
         return None
     if as_bytes:
-        alternatives = b"|".join(re.escape(w.encode("utf-8", "replace")) for w in words)
+        forms = {w.encode(enc, "ignore") for w in words for enc in encodings}
+        alternatives = b"|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True) if f)
         return re.compile(rb"(?:" + alternatives + rb")", re.IGNORECASE)
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])", re.IGNORECASE)

@@ -113,7 +113,7 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
         shift = date_shift_days(settings.key, o.trial_id, patient_id)
     dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
     ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
-                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, as_bytes=True),
+                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, True, identity.python_encodings(ds)),
                   safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
                   walk=engine.walk)
     old_sop = str(ds.SOPInstanceUID)

@@ -224,3 +224,15 @@ def test_dates_the_table_does_not_list_follow_the_profile(small_study, tmp_path)
     shifted, dummy = plan(tmp_path / "mod"), plan(tmp_path / "bare")
     assert shifted.StudyUpdateDateTime[8:] == "101500" and shifted.StudyUpdateDateTime[:8] == shifted.StudyDate
     assert dummy.StudyUpdateDateTime.startswith("19000101")
+
+
+def test_accented_names_are_scrubbed_in_the_file_character_set(small_study, tmp_path):
+    for path in small_study.files:  # ISO_IR 100 (Latin-1): "Müller" is not its UTF-8 bytes on disk
+        ds = pydicom.dcmread(path)
+        ds.PatientName = "Müller^Zoë"
+        ds.StudyDescription = "Planning CT for Müller"
+        ds.save_as(path)
+    anonymise_folder(small_study.root, tmp_path / "out", _opts())
+    for p in _outputs(tmp_path / "out"):
+        assert "XXXX" in str(pydicom.dcmread(p).StudyDescription)
+        assert "Müller".encode("latin-1") not in p.read_bytes()
