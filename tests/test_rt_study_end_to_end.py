@@ -118,3 +118,25 @@ def test_a_broken_site_script_stops_the_run_before_any_file(rt_study, tmp_path, 
                                       "--site-id", "S", "--auto-id"])
     assert result.exit_code == 6 and "line 2" in result.output
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_two_patients_in_one_batch_become_two_subjects(tmp_path, site_dir):
+    from sdu.studygen import Patient, StudySpec, generate_study
+    from sdu.linkage import LinkageStore
+    src = tmp_path / "src"
+    a = generate_study(src / "a", StudySpec(slices=4, rows=16, columns=16, seed="a"))
+    b = generate_study(src / "b", StudySpec(slices=4, rows=16, columns=16, seed="b", patient=Patient(
+        family="Yarrowby", given="Clement", middle="Ansel", patient_id="HOSP777001", other_id="NHS1234567881",
+        birth_date="19700102", accession="ACC1000001")))
+    report = anonymise_folder(src, tmp_path / "out", AnonymiseOptions(trial_id="T", site_id="S"))
+    assert report.ok and len(report.subjects) == 2 and len(report.sessions) == 2
+    with LinkageStore(site_dir / "linkage.sqlite") as store:
+        ids = {store.patient_for_subject("T", s).patient_id for s in report.subjects}
+    assert ids == {a.patient.patient_id, b.patient.patient_id}
+    blobs = b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*.dcm"))
+    for name in (b"Quixtable", b"Yarrowby", b"HOSP777001", b"HOSP483920"):
+        assert name not in blobs
+    # a trial-assigned ID names one patient: refused, before anything is written
+    with pytest.raises(Exception, match="2 patients"):
+        anonymise_folder(src, tmp_path / "out2", AnonymiseOptions(trial_id="T2", site_id="S", subject_id="TR-1"))
+    assert not list((tmp_path / "out2").rglob("*.dcm"))
