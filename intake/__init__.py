@@ -5,13 +5,6 @@
 """
 from __future__ import annotations
 
-import logging
-import warnings
+from sdu.logs import quiet_dicom_libraries
 
-
-def quiet_dicom_libraries() -> None:
-    """pydicom/pynetdicom log and warn with element values (names, IDs): keep them out of the log."""
-    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
-    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
-    warnings.filterwarnings("ignore", module=r"pydicom(\..*)?$")
-    warnings.filterwarnings("ignore", module=r"pynetdicom(\..*)?$")
+__all__ = ["quiet_dicom_libraries"]

@@ -140,3 +140,14 @@ def test_two_patients_in_one_batch_become_two_subjects(tmp_path, site_dir):
     with pytest.raises(Exception, match="2 patients"):
         anonymise_folder(src, tmp_path / "out2", AnonymiseOptions(trial_id="T2", site_id="S", subject_id="TR-1"))
     assert not list((tmp_path / "out2").rglob("*.dcm"))
+
+
+def test_library_warnings_quoting_values_never_reach_the_terminal(small_study, tmp_path):
+    # a site script that copies the name into a date: pydicom warns "Invalid value for VR DA: '<name>'"
+    script = tmp_path / "copy.das"
+    script.write_text('version "6.6"\n(0008,0021) := (0010,0010)\n')
+    run = subprocess.run([sys.executable, "-m", "sdu.cli.main", "anonymise", str(small_study.root), str(tmp_path / "o"),
+                          "--trial-id", "T", "--site-id", "S", "--auto-id", "--script", str(script), "--workers", "1"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode in (0, 1)
+    assert "Quixtable" not in run.stdout + run.stderr

@@ -10,6 +10,7 @@ import logging
 import click
 
 from .. import __version__
+from ..logs import quiet_dicom_libraries
 from . import anonymise, demo, linkage, protocols, receive, relabel, script, store, validate, verify, watch
 
 
@@ -20,6 +21,7 @@ def cli(verbose: int) -> None:
     """Secure DICOM Uploader: intake, validate, anonymise, verify radiotherapy DICOM."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_dicom_libraries()
 
 
 for module in (anonymise, verify, linkage, demo, script, validate, relabel, protocols, receive, watch, store):
