@@ -151,3 +151,34 @@ def test_library_warnings_quoting_values_never_reach_the_terminal(small_study, t
                          capture_output=True, text=True, timeout=300)
     assert run.returncode in (0, 1)
     assert "Quixtable" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("options,kept", [
+    (("retain-patient-characteristics",), {"PatientSex": "F", "PatientAge": "066Y"}),
+    # the generated station and machine names carry the hospital's name: device identity alone
+    # would reveal the institution (see the next test), so it is retained with it here
+    (("retain-device-identity", "retain-institution-identity"),
+     {"DeviceSerialNumber": "SN-99817345", "StationName": "ALDHELM-CT-07"}),
+    (("retain-institution-identity",), {"InstitutionName": "St Aldhelm Royal Infirmary"}),
+])
+def test_each_retain_option_keeps_its_attributes_and_still_verifies(small_study, tmp_path, options, kept):
+    report = anonymise_folder(small_study.root, tmp_path / "out",
+                              AnonymiseOptions(trial_id="T", site_id="S", profile_options=(
+                                  "clean-descriptors", "retain-modified-dates", *options)))
+    assert report.ok and report.verified, report.verification
+    ds = pydicom.dcmread(_output(tmp_path / "out", "CT"))
+    for keyword, value in kept.items():
+        assert str(ds.get(keyword)) == value, keyword
+    baseline = anonymise_folder(small_study.root, tmp_path / "base", AnonymiseOptions(trial_id="T", site_id="S"))
+    ds = pydicom.dcmread(_output(tmp_path / "base", "CT"))
+    assert baseline.ok and all(str(ds.get(k, "")) != v for k, v in kept.items())
+
+
+def test_device_names_that_name_the_hospital_are_blocked_without_institution_identity(small_study, tmp_path):
+    report = anonymise_folder(small_study.root, tmp_path / "out", AnonymiseOptions(
+        trial_id="T", site_id="S", profile_options=("clean-descriptors", "retain-modified-dates",
+                                                    "retain-device-identity")))
+    assert report.failed == 0 and not report.verified
+    result = verify_folder(tmp_path / "out", VerifyOptions(against=small_study.root))
+    messages = {f.message for r in result.files for f in r.findings}
+    assert messages and all("institution" in m for m in messages), messages
