@@ -15,7 +15,9 @@ def quiet_dicom_libraries() -> None:
 
     pydicom sets its logger's level when it is first imported, so it is imported here first.
     """
-    import pydicom.config  # noqa: F401 - its import-time logger set-up must come before ours
+    import pydicom.config
+
+    del pydicom  # imported only for its import-time logger set-up, which ours must follow
 
     logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
     logging.getLogger("pydicom").setLevel(logging.CRITICAL)

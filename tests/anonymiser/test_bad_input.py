@@ -1,7 +1,6 @@
 """Bad input: each kind is reported with its path and reason, the batch completes, nothing is lost."""
 import os
 
-import pydicom
 from click.testing import CliRunner
 from pydicom.dataset import Dataset
 
