@@ -1,6 +1,7 @@
 """Scenario: a coherent identifiable RT study (50 CT slices + RTSTRUCT/RTPLAN/RTDOSE) through
 ``sdu anonymise`` with its verification, the independent ``sdu verify`` on input and output,
 and deliberate under-anonymisation that the verifier must catch, naming the tag path."""
+import shutil
 import subprocess
 import sys
 
@@ -182,3 +183,22 @@ def test_device_names_that_name_the_hospital_are_blocked_without_institution_ide
     result = verify_folder(tmp_path / "out", VerifyOptions(against=small_study.root))
     messages = {f.message for r in result.files for f in r.findings}
     assert messages and all("institution" in m for m in messages), messages
+
+
+def test_a_session_mounted_as_xnat_lays_it_out(small_study, tmp_path):
+    """XNAT mounts a session as SCANS/<id>/DICOM/*.dcm beside catalog XML files."""
+    session = tmp_path / "session"
+    for scan, files in enumerate([small_study.ct, [small_study.rtstruct], [small_study.rtplan], [small_study.rtdose]], 1):
+        folder = session / "SCANS" / str(scan) / "DICOM"
+        folder.mkdir(parents=True)
+        (folder / f"scan_{scan}_catalog.xml").write_text('<cat:DCMCatalog xmlns:cat="http://nrg.wustl.edu/catalog"/>')
+        for i, f in enumerate(files):
+            shutil.copy(f, folder / f"{scan}-{i}.dcm")
+    (session / "RESOURCES").mkdir()
+    (session / "RESOURCES" / "notes.txt").write_text("session notes")
+    report = anonymise_folder(session, tmp_path / "out", AnonymiseOptions(trial_id="T", site_id="S"))
+    assert report.ok and report.verified and report.written == len(small_study.files)
+    assert report.failed == 0 and not report.unreadable
+    from validator import find_protocol, validate_session
+    checked = validate_session(session, find_protocol("EXAMPLE-PROSTATE"), "prostate_only")
+    assert checked.files == len(small_study.files)
