@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,24 +21,9 @@ import time
 from pathlib import Path
 
 from sdu.studygen import StudySpec, generate_study
+from sdu.loopback import free_port, wait_port
 
 STORESCU_ARGS = ["-aet", "BENCH", "-aec", "SDU", "+sd", "-xe", "--max-pdu", "131072"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port}")
 
 
 def send(folder: Path, port: int, env: dict) -> float:
