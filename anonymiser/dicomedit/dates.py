@@ -24,7 +24,7 @@ def seconds_for(increment: str, units: str) -> int:
         raise DateError("increment is not a whole number") from None
     factor = _UNITS.get(str(units).strip().lower())
     if factor is None:
-        raise DateError(f"unknown increment unit {units!r} (seconds, minutes, hours, days, weeks)")
+        raise DateError("unknown increment unit (seconds, minutes, hours, days, weeks)")  # unit may be a DICOM value
     return amount * factor
 
 

@@ -40,7 +40,7 @@ class TagPattern:
     def parse(cls, text: str) -> "TagPattern":
         m = _TAG_TEXT.fullmatch(text.strip())
         if not m:
-            raise PathError(f"not a tag: {text!r}")
+            raise PathError("not a tag: expected (gggg,eeee)")  # never quote it: it may come from a DICOM value
         group, creator, element = m.group(1), m.group(2), m.group(3)
         if creator is not None:
             creator = creator.strip()

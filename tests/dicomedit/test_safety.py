@@ -82,3 +82,19 @@ def test_no_file_network_or_shell_functions_exist():
 def test_non_text_input_is_a_script_error():
     with pytest.raises(ScriptError):
         load_script(b"-(0010,0010)")  # type: ignore[arg-type]
+
+
+def test_runtime_errors_never_quote_values_taken_from_the_file(tmp_path):
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    from anonymiser.dicomedit import ScriptContext, load_script
+    from sdu.errors import ScriptError
+    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds.PatientName = "Quixtable^Marguerite"
+    for text in ('set[(0010,0010), "x"]',                                  # the name used as a tag path
+                 'echo shiftDateTimeByIncrement[(0008,0020), 1, (0010,0010)]'):  # ... as a unit
+        script = load_script('version "6.6"\n' + text, "leak.das")
+        with pytest.raises(ScriptError) as info:
+            script.apply(ds, ScriptContext(variables={}))
+        assert "Quixtable" not in str(info.value) and "line 2" in str(info.value)
