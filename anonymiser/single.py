@@ -13,9 +13,8 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 from pydicom.dataset import FileMetaDataset
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
 
-from sdu import __version__
 from sdu.dicomfiles import check_complete, read_dataset
 from sdu.errors import AnonymisationError, SDUError
 
@@ -27,9 +26,10 @@ from .options import AnonymiseOptions
 from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days, keyed_digest
 from .report import FileOutcome
 from .writer import write
-from .trial import TrialIdentity, apply_trial_block
+from .trial import TrialIdentity, apply_trial_block, trial_elements
+from . import fastpath
+from .meta import IMPLEMENTATION_VERSION, file_meta
 
-IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class Settings:
     known_subjects: dict[str, str]
     #: Original Study Instance UID -> session label already in the linkage store.
     known_sessions: dict[str, str]
+    #: Walk the file's bytes where :mod:`.fastpath` can (tests turn it off to compare paths).
+    byte_path: bool = True
 
 
 @lru_cache(maxsize=8)
@@ -74,6 +76,11 @@ def _linkage_lookup(settings: Settings, kind: str, value: str) -> str | None:
 def anonymise_file(path: str, settings: Settings) -> FileOutcome:
     rel = os.path.relpath(path, settings.src_root)
     try:
+        if settings.byte_path and not settings.options.scripts and "rtnSafePrivOpt" not in settings.options.option_columns:
+            try:
+                return _anonymise_bytes(Path(path), rel, settings)
+            except fastpath.Decline:
+                pass  # the Dataset path reads it (and names what is wrong with it, if anything)
         return _anonymise(Path(path), rel, settings)
     except SDUError as exc:
         return FileOutcome(rel, "failed", reason=exc.reason)
@@ -107,21 +114,10 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
             "pixel data declares burned-in annotation; blank it with a DicomEdit alterPixels rule "
             "that also sets BurnedInAnnotation to NO", path=rel)
 
-    columns = o.option_columns
-    shift = None
-    if "rtnLongModifDatesOpt" in columns:
-        shift = date_shift_days(settings.key, o.trial_id, patient_id)
-    dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
-    ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
-                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, True, identity.python_encodings(ds)),
-                  safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
-                  walk=engine.walk)
+    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ds))
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
-    new_study = ReplaceUID.replace(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
-    apply_trial_block(ds, TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
-                                        o.protocol_name, o.site_name, o.time_point, o.coordinating_center),
-                      o.options, dates)
+    apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
@@ -131,13 +127,100 @@ def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
     ds.file_meta = meta
     ds.preamble = b"\0" * 128
 
-    out_rel = Path(subject, session, _file_name(ds.get("SeriesInstanceUID"), settings.key, columns),
-                   _file_name(ds.SOPInstanceUID, settings.key, columns) + ".dcm")
-    status, out_rel = _write(ds, Path(settings.dest_root), out_rel)
-    ctx.uids.setdefault(old_sop, str(ds.SOPInstanceUID))
+    series, sop = ds.get("SeriesInstanceUID"), ds.SOPInstanceUID
+    return _finish(settings, rel, lambda f: write(ds, f), series, sop, old_sop, ctx,
+                   (patient_id, subject, study_uid, session, found), changes)
+
+
+def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
+    """The same steps as :func:`_anonymise` on the file's bytes (:mod:`.fastpath`)."""
+    o = settings.options
+    try:
+        buf = path.read_bytes()
+    except OSError:
+        raise fastpath.Decline("unreadable") from None
+    part = fastpath.read_file(buf)
+    top = {e.tag: e for e in part.dataset}
+    if SOP_CLASS not in top or SOP_INSTANCE not in top:
+        raise fastpath.Decline("no SOP Class/Instance UID")
+    _check_complete(buf, part, top)
+    ids = fastpath.identity_dataset(buf, part)
+    patient_id = str(ids.get("PatientID", "") or "").strip()
+    study_uid = str(ids.get("StudyInstanceUID", "") or "").strip()
+    if not patient_id or fastpath.text(buf, top.get(BURNED_IN)).upper() == "YES":
+        raise fastpath.Decline("refused on the Dataset path, with its reason")
+    subject = subject_for(settings, patient_id)
+    session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
+    found = identity.identifiers(ids)
+    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ids))
+    old_sop = fastpath.text(buf, top[SOP_INSTANCE])
+    walker = fastpath.Walker(buf, part.implicit, ctx, fastpath.text(buf, top.get(0x00080005)))
+    out = walker.walk(part.dataset)
+    for raw in trial_elements(_trial_identity(o, subject, session), o.options, dates, part.implicit):
+        out[raw.tag] = [walker.header(fastpath.Element(raw.tag, raw.VR, 0, 0, False), raw.length), raw.value]
+    if SERIES_INSTANCE not in out:
+        raise fastpath.Decline("no Series Instance UID")
+    old_series = fastpath.text(buf, top[SERIES_INSTANCE])
+    sop, series = ctx.uids.get(old_sop, old_sop), ctx.uids.get(old_series, old_series)
+    meta = file_meta(fastpath.text(buf, top[SOP_CLASS]), sop, part.syntax)
+    chunks = [b"\0" * 128, b"DICM", meta, *(c for _, cs in sorted(out.items()) for c in cs)]
+    return _finish(settings, rel, lambda f: f.writelines(chunks), series, sop, old_sop, ctx,
+                   (patient_id, subject, study_uid, session, found), 0)
+
+
+SOP_CLASS, SOP_INSTANCE, SERIES_INSTANCE, BURNED_IN = 0x00080016, 0x00080018, 0x0020000E, 0x00280301
+
+
+def _context(settings: Settings, patient_id: str, found, encodings) -> tuple[Context, str]:
+    o, columns = settings.options, settings.options.option_columns
+    shift = None
+    if "rtnLongModifDatesOpt" in columns:
+        shift = date_shift_days(settings.key, o.trial_id, patient_id)
+    dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
+    ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
+                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, True, encodings),
+                  safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
+                  walk=engine.walk)
+    return ctx, dates
+
+
+def _trial_identity(o: AnonymiseOptions, subject: str, session: str) -> TrialIdentity:
+    return TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
+                         o.protocol_name, o.site_name, o.time_point, o.coordinating_center)
+
+
+def _finish(settings: Settings, rel: str, emit, series, sop, old_sop: str, ctx: Context, who, changes: int) -> FileOutcome:
+    """Name, write and describe one anonymised file (both paths)."""
+    patient_id, subject, study_uid, session, found = who
+    columns = settings.options.option_columns
+    new_study = ReplaceUID.replace(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
+    out_rel = Path(subject, session, _file_name(series, settings.key, columns),
+                   _file_name(sop, settings.key, columns) + ".dcm")
+    status, out_rel = _write(emit, Path(settings.dest_root), out_rel)
+    ctx.uids.setdefault(old_sop, str(sop))
     link = {"patient_id": patient_id, "subject": subject, "study_uid": study_uid, "session": session,
             "new_study_uid": new_study, "identifiers": found, "uids": sorted(ctx.uids.items())}
     return FileOutcome(rel, status, output=str(out_rel), actions=dict(ctx.counts), script_changes=changes, link=link)
+
+
+def _check_complete(buf: bytes, part, top: dict) -> None:
+    """:func:`sdu.dicomfiles.check_complete` on positions: anything short declines (the Dataset
+    path then names it). Every value already fits inside the file (:mod:`.elements`)."""
+    pixels = top.get(0x7FE00010)
+    if 0x00280010 in top and 0x00280011 in top and pixels is None and 0x7FE00008 not in top and 0x7FE00009 not in top:
+        raise fastpath.Decline("image without pixel data")
+    if pixels is None or UID(part.syntax).is_compressed:
+        return
+    try:
+        def us(tag, default=None):
+            e = top.get(tag)
+            return default if e is None else int.from_bytes(buf[e.value:e.value + 2], "little")
+        frames = fastpath.text(buf, top.get(0x00280008)) or "1"
+        expected = us(0x00280010) * us(0x00280011) * int(frames) * (us(0x00280002) or 1) * us(0x00280100) // 8
+    except (TypeError, ValueError):
+        return
+    if pixels.length < expected:
+        raise fastpath.Decline("pixel data short")
 
 
 UID_NAME = re.compile(r"^[0-9]+(\.[0-9]+)*$")
@@ -154,7 +237,7 @@ def _file_name(uid, key: bytes, columns: frozenset[str]) -> str:
     return uid
 
 
-def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
+def _write(emit, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
     """Write atomically; an existing file with the same bytes is left alone, a different one kept
     beside it as a new version (same SOP Instance UID, different content: a re-send to report)."""
     final = dest_root / out_rel
@@ -162,7 +245,7 @@ def _write(ds, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            write(ds, f)
+            emit(f)
         version = 1
         while True:
             try:

@@ -93,3 +93,8 @@ def apply_trial_block(ds: Dataset, t: TrialIdentity, options, dates: str) -> Non
         return
     for raw in _encoded_block(t, options, dates, syntax.is_implicit_VR):
         ds._dict[raw.tag] = raw
+
+
+def trial_elements(t: TrialIdentity, options, dates: str, implicit: bool) -> tuple[RawDataElement, ...]:
+    """The trial and de-identification elements as little-endian raw elements (cached)."""
+    return _encoded_block(t, options, dates, implicit)

@@ -25,10 +25,9 @@ class Clean:
 
     def __call__(self, ds, tag, vr, ctx) -> None:
         raw = raw_element(ds, tag)
-        if raw is not None and vr in TEXT_VRS:
+        if raw is not None and vr in TEXT_VRS and (ctx.scrub is None or not ctx.scrub_bytes.search(raw.value or b"")):
             ctx.counts[self.code] += 1
-            if ctx.scrub is None or not ctx.scrub_bytes.search(raw.value or b""):
-                return  # nothing of this subject's in it: stays as it came, unconverted
+            return  # nothing of this subject's in it: stays as it came, unconverted
         if raw is not None and vr in ("DA", "DT"):
             if ctx.shift_days is not None:
                 values = raw_ascii_values(ds, tag, vr)

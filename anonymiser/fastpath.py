@@ -1,0 +1,243 @@
+"""The profile walk over a file's bytes: the same actions as :mod:`.engine`, no pydicom Dataset.
+
+For the common file (little endian, no DicomEdit script, no Retain Safe Private) the walk runs
+on :mod:`.elements`' positions and writes each element as bytes: untouched values are sliced
+from the input, replaced ones encoded here, sequences written with undefined lengths exactly
+as :mod:`.writer` writes them. The output is byte-for-byte the Dataset path's (a test runs
+both on every test file). Whatever only the Dataset path does (text that needs scrubbing, an
+unusual character set, a truncated file, anything :mod:`.elements` declines) raises
+:class:`Decline` and the caller falls back to it.
+"""
+from __future__ import annotations
+
+import struct
+from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+from pydicom.tag import Tag
+
+from . import identity
+from .actions.clean import TEXT_VRS
+from .actions.dummy import DUMMIES
+from .actions.uids import ReplaceUID, class_uid_tags
+from .context import Context
+from .dates import shift_value
+from .elements import LONG_VRS, UNDEFINED, Decline, Element, PartTen, read_file, text, value
+from .engine import COMBINED, _repeating_action, plan_for
+
+__all__ = ["Decline", "Walker", "identity_dataset", "read_file", "text"]
+
+ASCII_VRS = frozenset({"UI", "DA", "DT", "TM", "CS", "AS", "IS", "DS"})
+#: Character sets whose text the scrub pre-test and the identity read handle like pydicom.
+PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
+#: Top-level elements read through pydicom for the subject's identity (a handful per file).
+IDENTITY_TAGS = frozenset(int(Tag(k)) for k in (*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS,
+                                                 "SpecificCharacterSet", "PatientID", "StudyInstanceUID"))
+OTHER_PATIENT_IDS_SEQUENCE, PATIENT_ID = 0x00101002, 0x00100020
+BINARY_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "AT", "OB", "OW", "OD", "OF", "OL", "OV", "SV", "UV"})
+NUMERIC_DUMMY = {"US": b"\0\0", "SS": b"\0\0", "UL": b"\0" * 4, "SL": b"\0" * 4, "FL": b"\0" * 4, "FD": b"\0" * 8}
+
+_SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
+_ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, UNDEFINED)
+_ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
+_SEQ_END = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
+
+
+def identity_dataset(buf: bytes, part: PartTen) -> Dataset:
+    """The few top-level elements the subject's identity comes from, as a pydicom Dataset of raw
+    elements: pydicom converts them (character set included) exactly as on the Dataset path."""
+    charset = next((e for e in part.dataset if e.tag == 0x00080005), None)
+    if text(buf, charset) not in PLAIN_CHARSETS:
+        raise Decline("character set")
+    ds = _raw_dataset(buf, part, part.dataset, IDENTITY_TAGS)
+    other = next((e for e in part.dataset if e.tag == OTHER_PATIENT_IDS_SEQUENCE), None)
+    if other is not None:
+        ds.OtherPatientIDsSequence = Sequence(_raw_dataset(buf, part, item, {PATIENT_ID}) for item in other.items or ())
+    return ds
+
+
+def _raw_dataset(buf: bytes, part: PartTen, elements, tags) -> Dataset:
+    ds = Dataset()
+    for e in elements:
+        if e.tag in tags:
+            ds._dict[Tag(e.tag)] = RawDataElement(Tag(e.tag), None if part.implicit else e.vr, e.length,
+                                                  value(buf, e), e.value, part.implicit, True)
+    return ds
+
+
+class Walker:
+    """One file's walk: ``encode(elements)`` gives the anonymised bytes of a dataset or item."""
+
+    def __init__(self, buf: bytes, implicit: bool, ctx: Context, charset: str = ""):
+        self.buf, self.implicit, self.ctx = buf, implicit, ctx
+        self.codec = "utf_8" if charset == "ISO_IR 192" else "latin_1"
+        self.plan = plan_for(ctx.option_columns)
+        self.columns = ctx.option_columns
+        self.class_tags = class_uid_tags()
+
+    # -- output -----------------------------------------------------------------------------
+    def header(self, e: Element, length: int) -> bytes:
+        g, el = e.tag >> 16, e.tag & 0xFFFF
+        if self.implicit:
+            return _IMPLICIT(g, el, length)
+        return (_LONG if e.vr in LONG_VRS else _SHORT)(g, el, e.vr.encode(), length)
+
+    def raw(self, e: Element) -> list:
+        """The element as it came (pixel data included: a slice, never decoded)."""
+        if e.undefined:  # encapsulated pixel data: its items, then a zero-length delimiter
+            return [self.header(e, UNDEFINED), memoryview(self.buf)[e.value:e.value + e.length], _SEQ_END]
+        data = memoryview(self.buf)[e.value:e.value + e.length]
+        if e.length % 2:
+            pad = b"\0" if not self.implicit and e.vr in ("UI", "OB", "UN") else b" "
+            return [self.header(e, e.length + 1), data, pad]
+        return [self.header(e, e.length), data]
+
+    def new(self, e: Element, data: bytes) -> list:
+        if len(data) % 2:
+            data += b"\0" if e.vr == "UI" else b" "
+        return [self.header(e, len(data)), data]
+
+    def new_text(self, e: Element, values: list[str] | str | None) -> list:
+        if values is None:
+            return self.new(e, b"")
+        joined = "\\".join(values) if isinstance(values, list) else values
+        return self.new(e, joined.encode("ascii" if e.vr in ASCII_VRS else "utf-8"))
+
+    def sequence(self, e: Element, items) -> list:
+        g, el = e.tag >> 16, e.tag & 0xFFFF
+        out = [_IMPLICIT(g, el, UNDEFINED) if self.implicit else _LONG(g, el, b"SQ", UNDEFINED)]
+        for item in items:
+            out.append(_ITEM)
+            out += self.encode(item)
+            out.append(_ITEM_END)
+        out.append(_SEQ_END)
+        return out
+
+    # -- the walk -----------------------------------------------------------------------------
+    def encode(self, elements) -> list:
+        """The anonymised elements of one sequence item, in tag order, as byte chunks."""
+        return [chunk for _, chunks in sorted(self.walk(elements, item=True).items()) for chunk in chunks]
+
+    def walk(self, elements, item: bool = False) -> dict[int, list]:
+        """Tag -> output chunks for one dataset or item (removed elements absent)."""
+        out, counts = {}, self.ctx.counts
+        for e in elements:
+            tag = e.tag
+            group = tag >> 16
+            if group == 0x0002 or item and tag == 0x00080005:
+                raise Decline("file meta element in the dataset, or an item with its own character set")
+            if group & 1:
+                counts["private"] += 1
+                continue
+            if tag & 0xFFFF == 0:
+                continue  # group lengths (retired) would be wrong after edits
+            if e.vr == "UN":
+                raise Decline("VR UN on a standard element")
+            code = self.plan.get(tag) or _repeating_action(tag, self.columns)
+            chunks = self.unlisted(e) if code is None else getattr(self, "act_" + COMBINED.get(code, code))(e)
+            if chunks is not None:
+                out[tag] = chunks
+        return out
+
+    def unlisted(self, e: Element):
+        vr, columns = e.vr, self.columns
+        if vr == "SQ":
+            return self.act_K(e)
+        if vr == "UI" and "rtnUIDsOpt" not in columns:
+            return self.act_U(e)
+        if vr == "PN":
+            return self.act_Z(e)
+        if vr in ("DA", "DT") and "rtnLongFullDatesOpt" not in columns:
+            return self.act_C(e) if self.ctx.shift_days is not None else self.act_D(e)
+        if vr in TEXT_VRS and self.ctx.scrub is not None:
+            return self.act_C(e)
+        return self.raw(e)
+
+    def ascii_values(self, e: Element) -> list[str]:
+        s = text(self.buf, e)
+        return [v.strip() for v in s.split("\\")] if s else []
+
+    def act_X(self, e: Element):
+        self.ctx.counts["X"] += 1
+        return None
+
+    def act_Z(self, e: Element):
+        self.ctx.counts["Z"] += 1
+        return self.sequence(e, ()) if e.vr == "SQ" else self.new(e, b"")
+
+    def act_K(self, e: Element):
+        return self.sequence(e, e.items) if e.vr == "SQ" else self.raw(e)
+
+    def act_D(self, e: Element):
+        vr, ctx = e.vr, self.ctx
+        if vr in ASCII_VRS:
+            values = self.ascii_values(e)
+            if not values:
+                return self.raw(e)
+            ctx.counts["D"] += 1
+            if vr in ("DA", "DT") and ctx.shift_days is not None:
+                return self.new_text(e, shift_value(values, vr, ctx.shift_days))
+            return self.new_text(e, str(DUMMIES.get(vr, "")))
+        ctx.counts["D"] += 1
+        if vr == "SQ":
+            return self.sequence(e, e.items)
+        data = value(self.buf, e)
+        if not data.strip(b" \0") if vr in TEXT_VRS or vr in ("PN", "AE", "UR") else not data:
+            return self.raw(e)  # nothing to hide, and an empty value stays valid where it was
+        if vr in NUMERIC_DUMMY:
+            return self.new(e, NUMERIC_DUMMY[vr])
+        if vr in DUMMIES:
+            return self.new(e, str(DUMMIES[vr]).encode("ascii"))
+        return self.new(e, b"")
+
+    def act_C(self, e: Element):
+        vr, ctx = e.vr, self.ctx
+        ctx.counts["C"] += 1
+        if vr in TEXT_VRS:
+            data = value(self.buf, e)
+            if ctx.scrub is None or not ctx.scrub_bytes.search(data):
+                return self.raw(e)  # nothing of this subject's in it: stays as it came
+            return self.new(e, self.scrubbed(data, vr))
+        if vr in ("DA", "DT"):
+            if ctx.shift_days is None:
+                return self.raw(e)
+            values = self.ascii_values(e)
+            return self.new_text(e, shift_value(values, vr, ctx.shift_days) if values else None)
+        if vr == "SQ":
+            return self.sequence(e, e.items)
+        if vr == "PN":
+            return self.new(e, b"")
+        if vr in BINARY_VRS:
+            return self.raw(e)
+        data = value(self.buf, e)
+        if vr in ("TM", "CS", "AS", "AE") and _rewritten(data) == data:
+            return self.raw(e)  # what the Dataset path writes back after converting it
+        raise Decline("clean on a value the Dataset path re-encodes")
+
+    def scrubbed(self, data: bytes, vr: str) -> bytes:
+        """Text with the subject's words replaced, decoded and encoded as pydicom does it
+        (multi-valued VRs value by value, trailing NUL and spaces dropped)."""
+        parts = data.split(b"\\") if vr in ("SH", "LO", "UC") else [data]
+        try:
+            values = [p.decode(self.codec).rstrip("\0 ") for p in parts]
+            return b"\\".join(self.ctx.scrub.sub("XXXX", v).encode(self.codec) for v in values)
+        except UnicodeError:
+            raise Decline("text that does not decode") from None
+
+    def act_U(self, e: Element):
+        if e.vr == "SQ":
+            return self.sequence(e, e.items)
+        if e.vr != "UI" or e.tag in self.class_tags:
+            return self.raw(e)
+        values = self.ascii_values(e)
+        if not values:
+            return self.raw(e)
+        self.ctx.counts["U"] += 1
+        return self.new_text(e, [ReplaceUID.replace(v, self.ctx) for v in values])
+
+
+def _rewritten(data: bytes) -> bytes:
+    """A multi-string value as pydicom writes it back: one trailing pad dropped, then padded."""
+    if data.endswith((b" ", b"\0")):
+        data = data[:-1]
+    return data + b" " if len(data) % 2 else data

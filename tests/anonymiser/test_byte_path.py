@@ -1,0 +1,148 @@
+"""The byte-level walk (anonymiser.fastpath) writes exactly what the Dataset walk writes.
+
+Both paths run on the same files with the same key; every outcome (status, output name,
+action counts, linkage record) and every output byte must be the same. Files the byte path
+does not handle must decline (and so get the Dataset path), never be written differently.
+"""
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+from pydicom.data import get_testdata_file
+
+from anonymiser import AnonymiseOptions, fastpath, single
+from anonymiser.meta import IMPLEMENTATION_VERSION, file_meta
+from sdu import site
+
+#: pydicom's real files the byte path must take (little endian, explicit or implicit VR,
+#: native and encapsulated pixel data, RT objects with nested sequences).
+TAKEN = ["CT_small.dcm", "MR_small.dcm", "MR_small_implicit.dcm", "JPEG2000.dcm", "MR_small_RLE.dcm",
+         "SC_rgb_jpeg_dcmtk.dcm", "rtplan.dcm", "rtdose.dcm", "waveform_ecg.dcm"]
+DECLINED = ["MR_small_bigendian.dcm", "rtstruct.dcm", "image_dfl.dcm"]
+OPTION_SETS = [
+    None,  # the trial default: clean descriptors, modified dates
+    (),
+    ("retain-uids",), ("retain-device-identity",), ("retain-institution-identity",),
+    ("retain-patient-characteristics",), ("retain-full-dates",), ("clean-structured-content", "clean-graphics"),
+    ("retain-modified-dates", "retain-device-identity", "retain-patient-characteristics", "clean-descriptors"),
+]
+
+
+def _both_paths(src: Path, tmp: Path, options: AnonymiseOptions):
+    key = site.load_site_key(None)
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    results = {}
+    for byte_path in (True, False):
+        dest = tmp / f"out-{byte_path}"
+        settings = single.Settings(options, key, str(src), str(dest), {}, {}, byte_path=byte_path)
+        results[byte_path] = (dest, [single.anonymise_file(str(p), settings) for p in files])
+    return files, results
+
+
+def _assert_same(results) -> None:
+    (fast_dest, fast), (slow_dest, slow) = results[True], results[False]
+    for a, b in zip(fast, slow):
+        assert (a.source, a.status, a.output, a.reason, a.actions, a.link) == \
+               (b.source, b.status, b.output, b.reason, b.actions, b.link), a.source
+        if a.output:
+            assert filecmp.cmp(fast_dest / a.output, slow_dest / b.output, shallow=False), a.source
+
+
+def _taken(paths, options: AnonymiseOptions, tmp: Path) -> None:
+    """The byte path itself handles each of these files (no silent fallback)."""
+    settings = single.Settings(options, site.load_site_key(None), str(paths[0].parent), str(tmp / "direct"), {}, {})
+    for p in paths:
+        single._anonymise_bytes(p, p.name, settings)
+
+
+@pytest.mark.parametrize("names", OPTION_SETS, ids=lambda n: "default" if n is None else "+".join(n) or "basic")
+def test_generated_rt_study_same_bytes_both_paths(small_study, tmp_path, names):
+    options = AnonymiseOptions(trial_id="T", site_id="S", **({} if names is None else {"profile_options": names}))
+    files, results = _both_paths(small_study.root, tmp_path, options)
+    assert len(files) == 8 and all(o.status == "written" for o in results[True][1])
+    _assert_same(results)
+    _taken(files, options, tmp_path)
+
+
+@pytest.mark.parametrize("name", TAKEN + DECLINED)
+def test_pydicom_files_same_bytes_both_paths(name, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(get_testdata_file(name), src / name)
+    options = AnonymiseOptions(trial_id="T", site_id="S")
+    _, results = _both_paths(src, tmp_path, options)
+    _assert_same(results)
+    if name in TAKEN:
+        assert results[True][1][0].status == "written"
+        _taken([src / name], options, tmp_path)
+    else:
+        with pytest.raises(fastpath.Decline):
+            _taken([src / name], options, tmp_path)
+
+
+@pytest.mark.parametrize("names", [None, ("retain-uids", "retain-full-dates")], ids=["default", "retain"])
+def test_every_pydicom_test_file_same_bytes_both_paths(names, tmp_path):
+    """All of pydicom's bundled test files (odd encodings, private sequences, damaged files
+    included): whichever path each takes, the results are the same."""
+    import pydicom
+    src = tmp_path / "src"
+    src.mkdir()
+    files = sorted(Path(pydicom.__file__).parent.joinpath("data", "test_files").rglob("*.dcm"))
+    for i, p in enumerate(files):
+        shutil.copy(p, src / f"{i:03d}_{p.name}")
+    assert len(files) > 50
+    options = AnonymiseOptions(trial_id="T", site_id="S", **({} if names is None else {"profile_options": names}))
+    _, results = _both_paths(src, tmp_path, options)
+    assert sum(o.status != "failed" for o in results[True][1]) > 40
+    _assert_same(results)
+
+
+def test_damaged_files_decline_and_get_the_dataset_paths_reason(small_study, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    ct = small_study.ct[0].read_bytes()
+    (src / "truncated.dcm").write_bytes(ct[:len(ct) - 100])
+    (src / "header-cut.dcm").write_bytes(ct[:700])
+    (src / "empty.dcm").write_bytes(b"")
+    (src / "text.dcm").write_bytes(b"not dicom at all" * 20)
+    _, results = _both_paths(src, tmp_path, AnonymiseOptions(trial_id="T", site_id="S"))
+    assert [o.status for o in results[True][1]] == ["failed"] * 4
+    assert all("truncated" in o.reason or "empty" in o.reason or "DICOM" in o.reason for o in results[True][1])
+    _assert_same(results)
+
+
+def test_free_text_naming_the_patient_is_scrubbed_on_the_byte_path(small_study, tmp_path):
+    """The generated study plants the patient's names in free text: the byte path scrubs them
+    itself (it does not fall back), and the words are gone from the output bytes."""
+    options = AnonymiseOptions(trial_id="T", site_id="S")
+    settings = single.Settings(options, site.load_site_key(None), str(small_study.root), str(tmp_path / "o"), {}, {})
+    outcome = single._anonymise_bytes(small_study.ct[0], "ct", settings)
+    data = (tmp_path / "o" / outcome.output).read_bytes()
+    source = small_study.ct[0].read_bytes()
+    words = [w for _, w in outcome.link["identifiers"] if w.encode() in source]
+    assert words, "the generated slice should carry identifiers"
+    assert small_study.patient.family.encode() in source
+    for w in [*words, small_study.patient.family]:
+        assert w.upper().encode() not in data.upper(), w
+
+
+def test_file_meta_is_what_pydicom_writes():
+    from io import BytesIO
+
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.filebase import DicomFileLike
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+    for sop in ("1.2.3", "2.25.123456789012345678901234567890123456789"):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        meta.MediaStorageSOPInstanceUID = sop
+        meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        meta.ImplementationVersionName = IMPLEMENTATION_VERSION
+        out = BytesIO()
+        fp = DicomFileLike(out)
+        fp.is_little_endian, fp.is_implicit_VR = True, False
+        write_file_meta_info(fp, meta, enforce_standard=True)
+        assert file_meta("1.2.840.10008.5.1.4.1.1.2", sop, "1.2.840.10008.1.2.1") == out.getvalue()
