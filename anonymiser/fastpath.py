@@ -11,9 +11,6 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 from __future__ import annotations
 
 import struct
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
-from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 
 from . import identity
@@ -25,14 +22,13 @@ from .dates import shift_value
 from .elements import LONG_VRS, UNDEFINED, Decline, Element, PartTen, read_file, text, value
 from .engine import COMBINED, _repeating_action, plan_for
 
-__all__ = ["Decline", "Walker", "identity_dataset", "read_file", "text"]
+__all__ = ["Decline", "Walker", "read_file", "subject_values", "text"]
 
 ASCII_VRS = frozenset({"UI", "DA", "DT", "TM", "CS", "AS", "IS", "DS"})
 #: Character sets whose text the scrub pre-test and the identity read handle like pydicom.
 PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
 #: Top-level elements read through pydicom for the subject's identity (a handful per file).
-IDENTITY_TAGS = frozenset(int(Tag(k)) for k in (*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS,
-                                                 "SpecificCharacterSet", "PatientID", "StudyInstanceUID"))
+IDENTITY_TAGS = {k: int(Tag(k)) for k in (*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS, "StudyInstanceUID")}
 OTHER_PATIENT_IDS_SEQUENCE, PATIENT_ID = 0x00101002, 0x00100020
 BINARY_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "AT", "OB", "OW", "OD", "OF", "OL", "OV", "SV", "UV"})
 NUMERIC_DUMMY = {"US": b"\0\0", "SS": b"\0\0", "UL": b"\0" * 4, "SL": b"\0" * 4, "FL": b"\0" * 4, "FD": b"\0" * 8}
@@ -43,26 +39,34 @@ _ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
 _SEQ_END = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
 
 
-def identity_dataset(buf: bytes, part: PartTen) -> Dataset:
-    """The few top-level elements the subject's identity comes from, as a pydicom Dataset of raw
-    elements: pydicom converts them (character set included) exactly as on the Dataset path."""
-    charset = next((e for e in part.dataset if e.tag == 0x00080005), None)
-    if text(buf, charset) not in PLAIN_CHARSETS:
+def subject_values(buf: bytes, part: PartTen) -> tuple[dict[str, list[str]], str]:
+    """The values (as text, by keyword) the subject's identity is read from, and the character
+    set, decoded as pydicom decodes them for the plain character sets (others decline)."""
+    top = {e.tag: e for e in part.dataset}
+    charset = text(buf, top.get(0x00080005))
+    if charset not in PLAIN_CHARSETS:
         raise Decline("character set")
-    ds = _raw_dataset(buf, part, part.dataset, IDENTITY_TAGS)
-    other = next((e for e in part.dataset if e.tag == OTHER_PATIENT_IDS_SEQUENCE), None)
-    if other is not None:
-        ds.OtherPatientIDsSequence = Sequence(_raw_dataset(buf, part, item, {PATIENT_ID}) for item in other.items or ())
-    return ds
+    codec = codec_for(charset)
+    values = {kw: _texts(buf, top.get(tag), codec) for kw, tag in IDENTITY_TAGS.items()}
+    other = top.get(OTHER_PATIENT_IDS_SEQUENCE)
+    if len(values["PatientID"]) > 1 or len(values["StudyInstanceUID"]) > 1:
+        raise Decline("multi-valued Patient ID or Study Instance UID")
+    values["OtherPatientIDsSequence"] = [v for item in ((other.items or ()) if other is not None else ())
+                                         for e in item if e.tag == PATIENT_ID for v in _texts(buf, e, codec)]
+    return values, charset
 
 
-def _raw_dataset(buf: bytes, part: PartTen, elements, tags) -> Dataset:
-    ds = Dataset()
-    for e in elements:
-        if e.tag in tags:
-            ds._dict[Tag(e.tag)] = RawDataElement(Tag(e.tag), None if part.implicit else e.vr, e.length,
-                                                  value(buf, e), e.value, part.implicit, True)
-    return ds
+def _texts(buf: bytes, e: Element | None, codec: str) -> list[str]:
+    if e is None or e.length == 0:
+        return []
+    try:
+        return [v.rstrip("\0 ") for v in value(buf, e).decode(codec).split("\\")]
+    except UnicodeError:
+        raise Decline("text that does not decode") from None
+
+
+def codec_for(charset: str) -> str:
+    return "utf_8" if charset == "ISO_IR 192" else "latin_1"
 
 
 class Walker:
@@ -70,7 +74,7 @@ class Walker:
 
     def __init__(self, buf: bytes, implicit: bool, ctx: Context, charset: str = ""):
         self.buf, self.implicit, self.ctx = buf, implicit, ctx
-        self.codec = "utf_8" if charset == "ISO_IR 192" else "latin_1"
+        self.codec = codec_for(charset)
         self.plan = plan_for(ctx.option_columns)
         self.columns = ctx.option_columns
         self.class_tags = class_uid_tags()

@@ -7,6 +7,7 @@ originals). Only top-level attributes are read: cheap, and where PS3.3 puts them
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from pydicom.dataset import Dataset
 
@@ -32,23 +33,34 @@ def _values(ds: Dataset, keyword: str) -> list[str]:
 
 def identifiers(ds: Dataset) -> list[tuple[str, str]]:
     """(kind, value) pairs: name components, IDs, accession, birth date."""
+    other_ids = [v for item in ds.get("OtherPatientIDsSequence") or [] for v in _values(item, "PatientID")]
+    return identifiers_from(lambda kw: _values(ds, kw), other_ids)
+
+
+def identifiers_from(values: Callable[[str], list[str]], other_ids: list[str]) -> list[tuple[str, str]]:
+    """:func:`identifiers` from ``values(keyword)`` (the element's values as text) and the
+    Patient IDs of the Other Patient IDs Sequence."""
     out: list[tuple[str, str]] = []
     for kw in NAME_KEYWORDS:
-        for name in _values(ds, kw):
+        for name in values(kw):
             for part in re.split(r"[\^=\s,]+", name):
                 if len(part) >= MIN_WORD:
                     out.append(("patient name" if kw == "PatientName" else "staff name", part))
     for kw in ID_KEYWORDS:
-        out += [(kw, v.strip()) for v in _values(ds, kw) if len(v.strip()) >= MIN_WORD]
-    for item in ds.get("OtherPatientIDsSequence") or []:
-        out += [("OtherPatientIDs", v.strip()) for v in _values(item, "PatientID") if len(v.strip()) >= MIN_WORD]
+        out += [(kw, v.strip()) for v in values(kw) if len(v.strip()) >= MIN_WORD]
+    out += [("OtherPatientIDs", v.strip()) for v in other_ids if len(v.strip()) >= MIN_WORD]
     return out
 
 
 def python_encodings(ds: Dataset) -> list[str]:
     """The Python codecs of the dataset's Specific Character Set, plus UTF-8 and Latin-1."""
+    return python_encodings_for(ds.get("SpecificCharacterSet"))
+
+
+def python_encodings_for(value) -> list[str]:
+    """:func:`python_encodings` from the Specific Character Set value itself."""
     from pydicom.charset import convert_encodings
-    value = ds.get("SpecificCharacterSet") or "ISO_IR 6"
+    value = value or "ISO_IR 6"
     try:
         codecs = convert_encodings([value] if isinstance(value, str) else list(value))
     except Exception:  # noqa: BLE001 - an unknown charset still gets the fallbacks

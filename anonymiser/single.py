@@ -144,17 +144,17 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
     if SOP_CLASS not in top or SOP_INSTANCE not in top:
         raise fastpath.Decline("no SOP Class/Instance UID")
     _check_complete(buf, part, top)
-    ids = fastpath.identity_dataset(buf, part)
-    patient_id = str(ids.get("PatientID", "") or "").strip()
-    study_uid = str(ids.get("StudyInstanceUID", "") or "").strip()
+    values, charset = fastpath.subject_values(buf, part)
+    patient_id = "\\".join(values["PatientID"]).strip()
+    study_uid = "\\".join(values["StudyInstanceUID"]).strip("\0 ")
     if not patient_id or fastpath.text(buf, top.get(BURNED_IN)).upper() == "YES":
         raise fastpath.Decline("refused on the Dataset path, with its reason")
     subject = subject_for(settings, patient_id)
     session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
-    found = identity.identifiers(ids)
-    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ids))
+    found = identity.identifiers_from(values.__getitem__, values["OtherPatientIDsSequence"])
+    ctx, dates = _context(settings, patient_id, found, identity.python_encodings_for(charset))
     old_sop = fastpath.text(buf, top[SOP_INSTANCE])
-    walker = fastpath.Walker(buf, part.implicit, ctx, fastpath.text(buf, top.get(0x00080005)))
+    walker = fastpath.Walker(buf, part.implicit, ctx, charset)
     out = walker.walk(part.dataset)
     for raw in trial_elements(_trial_identity(o, subject, session), o.options, dates, part.implicit):
         out[raw.tag] = [walker.header(fastpath.Element(raw.tag, raw.VR, 0, 0, False), raw.length), raw.value]

@@ -146,3 +146,34 @@ def test_file_meta_is_what_pydicom_writes():
         fp.is_little_endian, fp.is_implicit_VR = True, False
         write_file_meta_info(fp, meta, enforce_standard=True)
         assert file_meta("1.2.840.10008.5.1.4.1.1.2", sop, "1.2.840.10008.1.2.1") == out.getvalue()
+
+
+@pytest.mark.parametrize("charset", ["ISO_IR 192", "ISO_IR 100", None])
+def test_accented_names_and_padded_ids_same_both_paths(small_study, tmp_path, charset):
+    """Names with accents in the file's character set, in standard tags and in free text, and
+    values padded with NULs or multi-valued: the identity read and the scrub match pydicom's."""
+    import pydicom
+    src = tmp_path / "src"
+    src.mkdir()
+    for i, p in enumerate(small_study.files):
+        ds = pydicom.dcmread(p)
+        if charset:
+            ds.SpecificCharacterSet = charset
+        else:
+            del ds.SpecificCharacterSet
+        ds.PatientName = "Müller^Zoë" if charset else "Muller^Zoe"
+        ds.OtherPatientNames = ["Zoë Müller" if charset else "Zoe Muller", "ZM"]
+        ds.StudyDescription = "CT for Zoë Müller" if charset else "CT for Zoe Muller"
+        ds.AccessionNumber = "ACC12345"
+        ds.save_as(src / f"{i}.dcm", enforce_file_format=True)
+        raw = (src / f"{i}.dcm").read_bytes().replace(b"ACC12345", b"ACC123\0\0")
+        (src / f"{i}.dcm").write_bytes(raw)
+    options = AnonymiseOptions(trial_id="T", site_id="S")
+    files, results = _both_paths(src, tmp_path, options)
+    assert all(o.status == "written" for o in results[True][1])
+    _assert_same(results)
+    _taken(files, options, tmp_path)
+    out = b"".join(p.read_bytes() for p in (tmp_path / "out-True").rglob("*.dcm"))
+    for word in ("Müller", "Muller", "ACC123"):
+        for enc in ("utf-8", "latin-1"):
+            assert word.encode(enc) not in out, word
