@@ -18,12 +18,15 @@ from sdu.errors import NotDicomError
 from sdu.linkage import LinkageStore
 
 from . import rules
+from .bytecollect import collect_file
 from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, from_element,
                           manufacturer_tokens)
 from .pool import run_batches
 from .walk import is_private, nodes
 
 _COLLECT_VRS = {"PN", "DA", "DT"}
+#: Read originals with the verifier's byte reader where it can (tests turn this off to compare).
+BYTE_READER = True
 
 
 @dataclass
@@ -108,6 +111,8 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
     out = Collected()
     seen: set = set()
     for path in paths:
+        if BYTE_READER and collect_file(path, out, seen):
+            continue
         try:
             ds = read_dataset(path, stop_before_pixels=True)
             collect_dataset(ds, out, seen=seen)
