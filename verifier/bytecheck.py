@@ -137,8 +137,8 @@ def clean_result(path, rel: str, orig) -> tuple[FileResult, RtSummary] | None:
             return None
         uids = orig.uids if orig.has_uids and RETAIN_UIDS not in codes else None
         matcher = orig.identifiers.matcher(codes) if orig.has_identifiers else None
-        for _, chunk in pieces:
-            if scan(chunk, [(0, len(chunk))], matcher, uids) or (matcher and matcher.may_match(chunk)):
+        for _, chunk in pieces:  # identifier hits need a pre-filter hit: that alone sends the file on
+            if (matcher and matcher.may_match(chunk)) or scan(chunk, [(0, len(chunk))], None, uids):
                 return None
         walk = _Clean(data, option_columns(codes), uids)
         if not (walk.level(parsed.meta, True, False) and walk.level(parsed.dataset, True, False)):

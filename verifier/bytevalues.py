@@ -37,9 +37,20 @@ def raw_value(data: bytes, element: tuple, implicit: bool) -> bytes | None:
     return data[start:start + length]
 
 
+#: pydicom's conversion of a single ASCII value (no backslash, no escape) of these VRs, spelled out:
+#: UI (convert_UI, then UID() strips), CS (convert_string), SH and LO (convert_text).
+_PLAIN = {"UI": lambda s: s.rstrip(" \x00").strip(), "CS": lambda s: s.rstrip(" \x00"),
+          "SH": lambda s: s.rstrip("\x00 "), "LO": lambda s: s.rstrip("\x00 ")}
+
+
 def converted(data: bytes, element: tuple, implicit: bool, encoding) -> Any:
     """The element's value as ``ds[tag].value`` gives it (public, non-sequence elements)."""
     tag, vr, start, length, _ = element
+    plain = _PLAIN.get(vr)
+    if plain is not None and length:
+        raw = data[start:start + length]
+        if raw.isascii() and b"\\" not in raw and b"\x1b" not in raw:
+            return plain(raw.decode("ascii"))
     raw = RawDataElement(BaseTag(tag), None if implicit else vr, length, raw_value(data, element, implicit),
                          start, implicit, True)
     return convert_raw_data_element(raw, encoding=encoding).value

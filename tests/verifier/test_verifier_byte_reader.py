@@ -268,3 +268,21 @@ def test_verify_report_is_the_same_without_the_byte_reader(clean, source_study, 
     finally:
         collect.BYTE_READER = filecheck.BYTE_READER = True
     assert fast == slow and not fast["ok"]
+
+
+@pytest.mark.parametrize("vr", ["UI", "CS", "SH", "LO"])
+@pytest.mark.parametrize("raw", [b"1.2.3\x00", b" 1.2.3 ", b"\t1.2 \x00", b"CT ", b"\x00CT", b"YES\x00 ",
+                                 b"a\\b ", b"113100", b"caf\xc3\xa9", b"\x1b$B x"])
+def test_value_conversion_matches_pydicom(vr, raw):
+    from pydicom.dataelem import RawDataElement, convert_raw_data_element
+    from pydicom.tag import BaseTag
+
+    from verifier.bytevalues import converted
+    tag = {"UI": 0x00080018, "CS": 0x00080060, "SH": 0x00080100, "LO": 0x00100020}[vr]  # dictionary VR = vr
+    data = b"\x00" * 8 + raw
+    element = (tag, vr, 8, len(raw), None)
+    for implicit in (False, True):
+        expected = convert_raw_data_element(RawDataElement(
+            BaseTag(tag), None if implicit else vr, len(raw), raw, 8, implicit, True), encoding=["latin_1"]).value
+        got = converted(data, element, implicit, ["latin_1"])
+        assert (got, str(got), type(got) is list) == (expected, str(expected), type(expected) is list)
