@@ -1,6 +1,7 @@
 """Gather what the output must not contain: identifiers and original UIDs.
 
-From ``--against`` originals (each file read header only, in worker processes) and/or from the
+From ``--against`` originals (each file read header only, in worker processes; by the verifier's
+byte reader (:mod:`verifier.bytecollect`) where it can, else by pydicom) and/or from the
 linkage store (``identifiers(trial)``, ``original_uids(trial)``). Values stay in memory only; the
 report carries counts.
 """

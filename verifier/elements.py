@@ -53,7 +53,6 @@ class Parsed:
     dataset: list        # top-level elements before the pixel data
     implicit: bool
     pixel_pos: int | None  # offset of the top-level pixel element's header, None when there is none
-    size: int            # bytes parsed from (the file's first ``size`` bytes were available)
 
 
 def _vr_for_implicit(tag: int) -> str:
@@ -233,7 +232,7 @@ def parse(data: bytes, file_size: int | None = None) -> Parsed:
         raise Declined
     if reader.pixel_pos is None and file_size is not None and file_size > n:
         raise Short
-    return Parsed(meta, dataset, implicit, reader.pixel_pos, n)
+    return Parsed(meta, dataset, implicit, reader.pixel_pos)
 
 
 def walk(level: list, prefix: str = "") -> Iterator[tuple[str, int, str, int, int]]:

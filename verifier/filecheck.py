@@ -4,6 +4,9 @@ Fast path: the raw scan (a substring pre-filter, then one alternation) runs over
 minus pixel data; only when it hits are element values searched for identifiers, to name the tag
 path. Hits no element explains (preamble, padding, elements the parser skipped) are reported with
 their byte offset. Files that are not DICOM Part 10 get the raw scan only.
+
+A clean file is first proved clean from its bytes (:mod:`verifier.bytecheck`, no pydicom data set);
+every other file, and any file the byte reader declines, takes the pydicom path below.
 """
 from __future__ import annotations
 
