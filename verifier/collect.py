@@ -1,6 +1,7 @@
 """Gather what the output must not contain: identifiers and original UIDs.
 
-From ``--against`` originals (each file read header only, in worker processes) and/or from the
+From ``--against`` originals (each file read header only, in worker processes; by the verifier's
+byte reader (:mod:`verifier.bytecollect`) where it can, else by pydicom) and/or from the
 linkage store (``identifiers(trial)``, ``original_uids(trial)``). Values stay in memory only; the
 report carries counts.
 """
@@ -18,12 +19,15 @@ from sdu.errors import NotDicomError
 from sdu.linkage import LinkageStore
 
 from . import rules
+from .bytecollect import collect_file
 from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, from_element,
                           manufacturer_tokens)
 from .pool import run_batches
 from .walk import is_private, nodes
 
 _COLLECT_VRS = {"PN", "DA", "DT"}
+#: Read originals with the verifier's byte reader where it can (tests turn this off to compare).
+BYTE_READER = True
 
 
 @dataclass
@@ -108,6 +112,8 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
     out = Collected()
     seen: set = set()
     for path in paths:
+        if BYTE_READER and collect_file(path, out, seen):
+            continue
         try:
             ds = read_dataset(path, stop_before_pixels=True)
             collect_dataset(ds, out, seen=seen)

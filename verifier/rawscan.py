@@ -24,8 +24,12 @@ class RawHit:
     uid: str | None = None
 
 
-def pixel_value_range(data: bytes, pos: int) -> tuple[int, int] | None:
-    """Byte range of the value of the (7FE0,xxxx) pixel element whose header starts at ``pos``."""
+def pixel_value_range(data: bytes, pos: int, size: int | None = None) -> tuple[int, int] | None:
+    """Byte range of the value of the (7FE0,xxxx) pixel element whose header starts at ``pos``.
+
+    ``size``: the file's size when ``data`` holds only its first bytes; then an encapsulated value
+    (whose end is found by searching the whole file) gives None.
+    """
     if pos < 0 or pos + 8 > len(data):
         return None
     if data[pos:pos + 2] == b"\xe0\x7f":
@@ -40,9 +44,11 @@ def pixel_value_range(data: bytes, pos: int) -> tuple[int, int] | None:
     else:
         start, length = pos + 8, struct.unpack(fmt + "I", data[pos + 4:pos + 8])[0]
     if length == 0xFFFFFFFF:  # encapsulated: up to the sequence delimitation item
+        if size is not None and size > len(data):
+            return None
         end = data.rfind(_SEQ_DELIM, start)
         return (start, end) if end != -1 else (start, len(data))
-    return start, min(start + length, len(data))
+    return start, min(start + length, len(data) if size is None else size)
 
 
 def segments(size: int, exclude: tuple[int, int] | None) -> list[tuple[int, int]]:
