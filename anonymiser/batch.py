@@ -92,21 +92,26 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
             report.files.append(outcome)
     report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
     report.seconds = time.perf_counter() - started
-    _write_report(report, dest)
+    _write_report(report, dest)  # before verifying: the verifier scans it too (it names source paths)
     if options.verify:
-        from verifier import VerifyOptions, verify_folder
-        verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path,
-                                                         trial=options.trial_id, workers=options.workers))
-        report.verification = {
-            "ok": verification.ok, "files": len(verification.files),
-            "passed": sum(f.ok for f in verification.files),
-            "failed": [f.path for f in verification.files if not f.ok],
-            "notes": list(verification.notes), "report": VERIFY_REPORT_NAME,
-        }
-        _write_json(dest / VERIFY_REPORT_NAME, verification.to_dict())
+        _verify(report, src, dest, linkage_path, options)
         report.seconds = time.perf_counter() - started
         _write_report(report, dest)
     return report
+
+
+def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions) -> None:
+    """``sdu verify DEST --against SRC`` with the linkage store: its report beside ours."""
+    from verifier import VerifyOptions, verify_folder
+    verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path,
+                                                     trial=options.trial_id, workers=options.workers))
+    report.verification = {
+        "ok": verification.ok, "files": len(verification.files),
+        "passed": sum(f.ok for f in verification.files),
+        "failed": [f.path for f in verification.files if not f.ok],
+        "notes": list(verification.notes), "report": VERIFY_REPORT_NAME,
+    }
+    _write_json(dest / VERIFY_REPORT_NAME, verification.to_dict())
 
 
 def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: dict[str, str]) -> None:

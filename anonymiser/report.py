@@ -1,7 +1,7 @@
 """What a batch did: per file, per subject, in total. Serialises to JSON without identifiers."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -17,8 +17,8 @@ class FileOutcome:
     link: dict | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("link")
+        d = {"source": self.source, "status": self.status, "output": self.output, "reason": self.reason,
+             "actions": dict(self.actions), "script_changes": self.script_changes}
         return {k: v for k, v in d.items() if v not in (None, {}, 0) or k == "status"}
 
 

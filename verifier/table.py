@@ -1,15 +1,16 @@
 """A readable rich rendering of a :class:`VerifyReport` (returned, never printed here)."""
 from __future__ import annotations
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
-
 from .model import VerifyReport
 
 
-def report_table(report: VerifyReport) -> Group:
-    """Every finding of every failed file with its tag path, then the totals and notes."""
+def report_table(report: VerifyReport):
+    """Every finding of every failed file with its tag path, then the totals and notes (a rich
+    renderable; rich is imported here, not when the verifier runs without printing)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"sdu verify: {report.folder}", show_lines=False)
     for col in ("file", "check", "where", "finding"):
         table.add_column(col, overflow="fold")
