@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -37,9 +37,12 @@ def _check_folders(src: Path, dest: Path) -> None:
         raise ConfigError("source is inside the destination: choose another destination", path=dest)
 
 
-def _map(fn, items: list, workers: int, progress: Progress | None):
+def _map(fn, items: list, workers: int, progress: Progress | None, started: Callable[[], None] = lambda: None):
+    """``fn`` over ``items`` in order; ``started()`` runs once the worker processes exist (a
+    thread started before them would be forked mid-flight)."""
     total, done = len(items), 0
     if workers <= 1 or total < 8:
+        started()
         for item in items:
             yield fn(item)
             done += 1
@@ -47,7 +50,9 @@ def _map(fn, items: list, workers: int, progress: Progress | None):
                 progress(done, total)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(fn, items, chunksize=max(1, min(16, total // (workers * 4)))):
+        results = pool.map(fn, items, chunksize=max(1, min(16, total // (workers * 4))))
+        started()
+        for result in results:
             yield result
             done += 1
             if progress:
@@ -85,26 +90,51 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": s.path, "reason": s.reason} for s in unreadable])
+    originals = _OriginalsReader(src)
     with LinkageStore(linkage_path) as store:
         linker = _Linker(store, options)
-        for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress):
+        read_originals = originals.start if options.verify else (lambda: None)
+        for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress,
+                            read_originals):
             linker.add(outcome)  # as results stream in: the UID lists are not kept
             report.files.append(outcome)
     report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
     report.seconds = time.perf_counter() - started
     _write_report(report, dest)  # before verifying: the verifier scans it too (it names source paths)
     if options.verify:
-        _verify(report, src, dest, linkage_path, options)
+        _verify(report, src, dest, linkage_path, options, originals.result())
         report.seconds = time.perf_counter() - started
         _write_report(report, dest)
     return report
 
 
-def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions) -> None:
+class _OriginalsReader:
+    """The verifier's own read of the originals (``--against SRC``), run in a thread of this
+    process while the workers anonymise: the parent is otherwise idle, waiting for results."""
+
+    def __init__(self, src: Path):
+        self.src, self._pool, self._future = src, None, None
+
+    def start(self) -> None:
+        from verifier.collect import collect_folder
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future = self._pool.submit(collect_folder, self.src, 1)
+
+    def result(self):
+        if self._future is None:  # nothing to anonymise: the verifier reads the originals itself
+            return None
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+
+def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions,
+            against_collected) -> None:
     """``sdu verify DEST --against SRC`` with the linkage store: its report beside ours."""
     from verifier import VerifyOptions, verify_folder
-    verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path,
-                                                     trial=options.trial_id, workers=options.workers))
+    verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path, trial=options.trial_id,
+                                                     workers=options.workers, against_collected=against_collected))
     report.verification = {
         "ok": verification.ok, "files": len(verification.files),
         "passed": sum(f.ok for f in verification.files),

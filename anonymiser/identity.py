@@ -7,6 +7,7 @@ originals). Only top-level attributes are read: cheap, and where PS3.3 puts them
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable
 
 from pydicom.dataset import Dataset
@@ -73,11 +74,15 @@ def scrub_pattern(pairs: list[tuple[str, str]], as_bytes: bool = False,
     """One case-insensitive whole-word pattern for all the words. The bytes form, for testing
     raw values without decoding, holds each word in every encoding the file may use: it may
     match more than the text form, never less, so it is a safe pre-test."""
-    words = sorted({v for _, v in pairs}, key=len, reverse=True)
-    if not words:
-        return None
+    words = tuple(sorted({v for _, v in pairs}, key=lambda w: (-len(w), w)))
+    return _compiled(words, as_bytes, tuple(encodings)) if words else None
+
+
+@lru_cache(maxsize=64)
+def _compiled(words: tuple[str, ...], as_bytes: bool, encodings: tuple[str, ...]) -> re.Pattern:
+    """Compiled once per subject and worker (every file of a subject has the same words)."""
     if as_bytes:
         forms = {w.encode(enc, "ignore") for w in words for enc in encodings}
-        alternatives = b"|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True) if f)
+        alternatives = b"|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)) if f)
         return re.compile(rb"(?:" + alternatives + rb")", re.IGNORECASE)
     return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])", re.IGNORECASE)

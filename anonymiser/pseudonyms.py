@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 
 def keyed_digest(key: bytes, domain: str, *parts: str) -> bytes:
@@ -20,6 +21,7 @@ def keyed_digest(key: bytes, domain: str, *parts: str) -> bytes:
     return hmac.new(key, bytes(msg), hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=65536)
 def replacement_uid(key: bytes, uid: str) -> str:
     """``2.25.<128-bit integer>`` (PS3.5 B.2 UUID-derived form): at most 44 characters."""
     return "2.25." + str(int.from_bytes(keyed_digest(key, "uid", uid)[:16], "big"))

@@ -175,10 +175,11 @@ def _from_linkage(kind: str, value: str) -> list[Identifier]:
     return [Identifier(f"a recorded identifier ({kind})", value, "exact", "patient", src)] if len(value) >= lim else []
 
 
-def gather(against: Path | None, linkage_db: Path | None, trial: str | None, workers: int) -> Originals:
+def gather(against: Path | None, linkage_db: Path | None, trial: str | None, workers: int,
+           against_collected: Collected | None = None) -> Originals:
     total = Collected()
     if against is not None:
-        total.merge(collect_folder(Path(against), workers))
+        total.merge(against_collected if against_collected is not None else collect_folder(Path(against), workers))
     if linkage_db is not None:
         total.merge(collect_linkage(Path(linkage_db), trial))
     idents = IdentifierSet(drop_manufacturer_words(total.identifiers, total.manufacturer))

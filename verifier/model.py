@@ -13,6 +13,9 @@ class VerifyOptions:
     linkage_db: Path | None = None
     trial: str | None = None
     workers: int = 2
+    #: What :func:`verifier.collect.collect_folder` found under ``against``, when the caller has
+    #: already run it (``sdu anonymise`` does, while its workers anonymise).
+    against_collected: object | None = None
 
 
 @dataclass(frozen=True)
