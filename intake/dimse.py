@@ -1,18 +1,16 @@
 """DIMSE command sets for the acceptor: read a request, write a C-STORE-RSP or C-ECHO-RSP.
 
-Command sets are always implicit VR little endian (PS3.7 6.3.1). Requests are decoded with
-pynetdicom's :func:`~pynetdicom.dsutils.decode` (pydicom underneath). The two responses are
-six or seven fixed elements written directly (building them through pynetdicom's message
-classes costs ~0.3 ms per instance); the tests check them byte for byte against pynetdicom's
-``C_STORE_RSP``/``C_ECHO_RSP`` encoding.
+Command sets are always implicit VR little endian (PS3.7 6.3.1): a flat list of group 0000
+elements, tag/length/value. Both directions are done here directly: decoding a request with
+pydicom and building a response through pynetdicom's message classes cost ~0.1 ms and ~0.3 ms
+per instance, a quarter of the receiver's time. The tests check requests encoded by
+pynetdicom's ``C_STORE_RQ``/``C_ECHO_RQ`` read back right, and responses byte for byte against
+pynetdicom's ``C_STORE_RSP``/``C_ECHO_RSP``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 import struct
-from io import BytesIO
-
-from pynetdicom.dsutils import decode
+from dataclasses import dataclass
 
 C_STORE_RQ = 0x0001
 C_ECHO_RQ = 0x0030
@@ -42,15 +40,30 @@ class Command:
 
 
 def read_command(raw: bytes) -> Command:
+    """Read the fields we use from an implicit VR little endian command set."""
+    values: dict[int, bytes] = {}
+    pos, end = 0, len(raw)
+    while pos < end:
+        if pos + 8 > end:
+            raise BadCommand("truncated command element header")
+        group, element, length = _ELEMENT.unpack_from(raw, pos)
+        pos += 8
+        if group != 0x0000 or length > end - pos:
+            raise BadCommand("command element outside group 0000 or longer than the command set")
+        values[element] = raw[pos:pos + length]
+        pos += length
     try:
-        ds = decode(BytesIO(raw), True, True)
-        field = int(ds.CommandField)
-        has_dataset = int(ds.get("CommandDataSetType", NO_DATASET)) != NO_DATASET
-        message_id = int(ds.get("MessageID", 0) or 0)
-        return Command(field, message_id, has_dataset, str(ds.get("AffectedSOPClassUID", "") or ""),
-                       str(ds.get("AffectedSOPInstanceUID", "") or ""))
-    except Exception as exc:  # pydicom raises many types on damaged input
-        raise BadCommand(f"unreadable command set ({type(exc).__name__})") from None
+        field = _US.unpack(values[0x0100])[0]
+        message_id = _US.unpack(values.get(0x0110, b"\0\0"))[0]
+        data_type = _US.unpack(values.get(0x0800, _US.pack(NO_DATASET)))[0]
+        return Command(field, message_id, data_type != NO_DATASET, _text(values.get(0x0002, b"")),
+                       _text(values.get(0x1000, b"")))
+    except (KeyError, struct.error, UnicodeDecodeError):
+        raise BadCommand("command set lacks a readable Command Field, Message ID or UID") from None
+
+
+def _text(value: bytes) -> str:
+    return value.rstrip(b"\0 ").decode("ascii")
 
 
 def _element(element: int, value: bytes) -> bytes:
