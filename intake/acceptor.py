@@ -47,6 +47,7 @@ from .upperlayer import (
 VERIFICATION = "1.2.840.10008.1.1"
 MAX_COMMAND_SET = 1 << 16  # a C-STORE-RQ command set is ~200 bytes
 STATUS_PROCESSING_FAILURE = 0xC211  # what pynetdicom answers when a handler raises
+LINGER = 1.0  # after an A-ABORT: how long the peer has to read it and hang up
 
 _REJECT_TEXT = {(0x01, 0x01, 0x03): "calling AE title not recognised",
                 (0x01, 0x01, 0x07): "called AE title not recognised",
@@ -232,9 +233,22 @@ class _Connection:
             raise ProtocolError(f"unrecognised PDU type 0x{pdu_type:02x}", ABORT_UNRECOGNISED_PDU)
 
     def _send_quietly(self, data: bytes) -> None:
+        """Send a last PDU (A-ABORT), then let the peer read it before the connection closes.
+
+        Closing with unread input makes the kernel answer with a reset, which can destroy the
+        A-ABORT before the peer reads it: shut our side, drain what is left (briefly), close.
+        """
         try:
             self.sock.settimeout(2.0)
             self.sock.sendall(data)
+            socket.socket.shutdown(self.sock, socket.SHUT_WR)
+            deadline, drained = time.monotonic() + LINGER, 0
+            while drained < 1 << 20 and time.monotonic() < deadline:
+                self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+                n = len(self.sock.recv(65536))
+                if n == 0:
+                    break
+                drained += n
         except (OSError, ValueError):
             pass
 
