@@ -47,6 +47,10 @@ from .upperlayer import (
 VERIFICATION = "1.2.840.10008.1.1"
 MAX_COMMAND_SET = 1 << 16  # a C-STORE-RQ command set is ~200 bytes
 STATUS_PROCESSING_FAILURE = 0xC211  # what pynetdicom answers when a handler raises
+#: Sending the response puts Linux TCP in "interactive" mode, where the ACK of the peer's next
+#: small segment (a PDU header written on its own) is delayed up to 40 ms; a peer with Nagle's
+#: algorithm on (dcmtk without TCP_NODELAY=1) then waits for that ACK before sending the data set.
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 LINGER = 1.0  # after an A-ABORT: how long the peer has to read it and hang up
 
 _REJECT_TEXT = {(0x01, 0x01, 0x03): "calling AE title not recognised",
@@ -209,6 +213,8 @@ class _Connection:
         else:
             return  # C-CANCEL: nothing is pending on this synchronous association
         self.sock.sendall(p_data_tf(context_id, response, assoc.peer_max_pdu))
+        if QUICKACK is not None:
+            self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
 
     def _call(self, handler: Callable[..., int], *args) -> int:
         try:
@@ -330,6 +336,10 @@ class AcceptorServer:
     def shutdown(self, grace: float) -> None:
         """Stop accepting; let established associations finish for ``grace`` s; abort the rest."""
         self._stopping.set()
+        try:
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)  # wakes accept() at once on Linux
+        except OSError:
+            pass
         self._thread.join(timeout=5)
         with self._lock:
             idle = [c for c in self._connections if not c.established]
