@@ -30,6 +30,7 @@ _FIELDS = {0x00080016: "sop_class_uid", 0x00080018: "sop_instance_uid", 0x002000
            0x0020000E: "series_uid", 0x00100020: "patient_id", 0x00100021: "issuer", 0x00100010: "patient_name",
            0x00080060: "modality", 0x00080020: "study_date", 0x00081030: "study_description",
            0x00200011: "series_number", 0x0008103E: "series_description"}
+_TEXT_VRS = {b"UI", b"CS", b"LO", b"SH", b"PN", b"DA", b"IS"}  # what the dictionary says they are
 _UID_TAGS = {0x00080016, 0x00080018, 0x0020000D, 0x0020000E}
 _CHARSET = 0x00080005
 #: Character sets under which an all-ASCII value reads as ASCII (no ISO 2022 code extensions).
@@ -96,6 +97,8 @@ def _scan_header(data: bytes, implicit: bool) -> Identity | None:
             pos += 8
         else:
             vr = data[pos + 4:pos + 6]
+            if tag in _FIELDS and vr not in _TEXT_VRS:
+                return None
             if vr in _LONG_VRS:
                 if pos + 12 > end:
                     return None

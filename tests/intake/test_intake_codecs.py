@@ -12,6 +12,7 @@ from pathlib import Path
 import pydicom
 import pydicom.data
 import pytest
+from pydicom.dataelem import DataElement
 from pynetdicom.dimse_messages import C_ECHO_RQ, C_ECHO_RSP, C_STORE_RQ, C_STORE_RSP
 from pynetdicom.dimse_primitives import C_ECHO, C_STORE
 from pynetdicom.dsutils import encode
@@ -103,8 +104,10 @@ def test_header_reader_leaves_unusual_values_to_pydicom(rt_study):
                                    setattr(d, "PatientName", "Müller^Jürgen")),
         "ISO 2022": lambda d: (setattr(d, "SpecificCharacterSet", ["", "ISO 2022 IR 87"]),),
         "multi-valued": lambda d: setattr(d, "StudyDescription", ["A", "B"]),
+        "name as UN": lambda d: d.__setitem__(0x00100010, DataElement(0x00100010, "UN", b"DOE^JOHN")),
         "leading zeros": lambda d: setattr(d, "SeriesNumber", "007"),
     }
+    assert ts == "1.2.840.10008.1.2.1"  # explicit VR: the VR of each element is on the wire
     for name, change in cases.items():
         changed = ds.copy()
         change(changed)
@@ -112,4 +115,6 @@ def test_header_reader_leaves_unusual_values_to_pydicom(rt_study):
         changed.save_as(buf, enforce_file_format=True)
         _, data = split_part10(buf.getvalue())
         assert identify(data, ts) == _identify_with_pydicom(data, ts), name
+        if name != "leading zeros":
+            assert _scan_header(data, False) is None, name  # left to pydicom
     assert identify(data, ts).series_number == "007"
