@@ -103,10 +103,10 @@ class _Connection:
                 log.warning("connection closed by peer during association")
         except socket.timeout:
             if self.established:
-                log.warning("association aborted: network timeout (%.0f s)", srv.timeouts.network)
+                log.warning("association aborted: network timeout (%g s)", srv.timeouts.network)
                 self._send_quietly(abort_pdu(0x02, 0x00))
             else:
-                log.info("connection closed: no association request within %.1f s", srv.timeouts.acse)
+                log.info("connection closed: no association request within %g s", srv.timeouts.acse)
         except ssl.SSLError as exc:
             log.warning("TLS connection refused: %s", getattr(exc, "reason", None) or type(exc).__name__)
         except OSError as exc:
