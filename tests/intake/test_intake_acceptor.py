@@ -233,6 +233,17 @@ def test_called_ae_not_checked_unless_asked(serve, store):
     assert len(stored_files(store.root)) == 1
 
 
+def test_configured_max_pdu_is_advertised_and_a_peer_using_it_is_reassembled(serve, store):
+    rx = serve(max_pdu=4096)
+    assoc = scu((CT, [ExplicitVRLittleEndian])).associate("127.0.0.1", rx.port, ae_title="SDU")
+    assert assoc.acceptor.maximum_length == 4096  # so pynetdicom cuts the ~40 kB data set into ~10 PDUs
+    ds = ct_dataset("4")
+    assert assoc.send_c_store(ds).Status == 0x0000
+    assoc.release()
+    (path,) = stored_files(store.root)
+    assert dataset_bytes(path) == encoded(ds)
+
+
 def test_association_limit_rejects_transient_local_limit(serve):
     rx = serve()
     idle = [socket.create_connection(("127.0.0.1", rx.port), timeout=10) for _ in range(32)]
