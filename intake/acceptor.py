@@ -23,6 +23,7 @@ from typing import Callable, Protocol
 
 from . import dimse
 from .upperlayer import (
+    READ_PIECE,
     ABORT,
     ABORT_UNEXPECTED_PDU,
     ABORT_UNRECOGNISED_PDU,
@@ -41,6 +42,7 @@ from .upperlayer import (
     read_body,
     read_header,
     read_pieces,
+    recv_exact,
     release_rp_pdu,
 )
 
@@ -71,6 +73,40 @@ class Service(Protocol):
 class Timeouts:
     acse: float = 30.0  #: ARTIM: the whole A-ASSOCIATE-RQ must arrive within this
     network: float = 60.0  #: idle read/write on an association
+
+
+class _DatasetBuffer:
+    """One association's data set fragments, received straight into one reused buffer.
+
+    The buffer grows (by what has actually arrived, at most READ_PIECE ahead) and is kept for
+    the next data set, so the pages the kernel copies into are already mapped; ``take()`` makes
+    the one copy the store gets. After an unusually large data set it is given back.
+    """
+
+    KEEP = 64 << 20
+
+    def __init__(self) -> None:
+        self.buf = bytearray(1 << 20)
+        self.filled = 0
+
+    def receive(self, sock: socket.socket, size: int) -> None:
+        while size:
+            piece = min(size, READ_PIECE)
+            need = self.filled + piece
+            if need > len(self.buf):
+                self.buf.extend(bytes(max(need, 2 * len(self.buf)) - len(self.buf)))
+            with memoryview(self.buf) as view:
+                recv_exact(sock, view[self.filled:need])
+            self.filled = need
+            size -= piece
+
+    def take(self) -> bytes:
+        with memoryview(self.buf) as view:
+            dataset = bytes(view[:self.filled])
+        self.filled = 0
+        if len(self.buf) > self.KEEP:
+            self.buf = bytearray(1 << 20)
+        return dataset
 
 
 class _Connection:
@@ -147,7 +183,7 @@ class _Connection:
         header, pdv = bytearray(6), bytearray(6)
         command: dimse.Command | None = None
         command_parts: list[bytearray] = []
-        data_parts: list[bytearray] = []
+        data = _DatasetBuffer()
         command_size = 0
         message_context = None
         while True:
@@ -192,12 +228,10 @@ class _Connection:
                 else:  # data set fragment
                     if command is None or not command.has_dataset:
                         raise ProtocolError("data set fragment without its command")
-                    data_parts += read_pieces(sock, size)
+                    data.receive(sock, size)
                     if not control & 0x02:
                         continue
-                    dataset = data_parts[0] if len(data_parts) == 1 else b"".join(data_parts)
-                    data_parts = []
-                    self._answer(assoc, service, message_context, command, bytes(dataset))
+                    self._answer(assoc, service, message_context, command, data.take())
                 command, message_context = None, None
 
     def _answer(self, assoc: Negotiated, service: Service, context_id: int, command: dimse.Command,
