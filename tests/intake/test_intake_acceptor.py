@@ -244,6 +244,20 @@ def test_configured_max_pdu_is_advertised_and_a_peer_using_it_is_reassembled(ser
     assert dataset_bytes(path) == encoded(ds)
 
 
+def test_large_data_set_in_one_pdu_then_small_ones_on_the_same_association(serve, store):
+    rx = serve()  # unlimited max PDU: pynetdicom sends each data set as a single PDV
+    assoc = scu((CT, [ExplicitVRLittleEndian])).associate("127.0.0.1", rx.port, ae_title="SDU")
+    big = ct_dataset("100")
+    big.Rows = big.Columns = 2300
+    big.PixelData = bytes(range(256)) * (2300 * 2300 * 2 // 256) + b"\1" * (2300 * 2300 * 2 % 256)
+    sent = [big, ct_dataset("101"), ct_dataset("102")]
+    for ds in sent:
+        assert assoc.send_c_store(ds).Status == 0x0000
+    assoc.release()
+    assert sorted(dataset_bytes(p) for p in stored_files(store.root)) == sorted(encoded(ds) for ds in sent)
+    assert len(encoded(big)) > 10 << 20  # more than one read piece
+
+
 def test_association_limit_rejects_transient_local_limit(serve):
     rx = serve()
     idle = [socket.create_connection(("127.0.0.1", rx.port), timeout=10) for _ in range(32)]
