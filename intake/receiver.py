@@ -171,7 +171,8 @@ class Receiver:
         try:
             self._server = AcceptorServer(
                 (o.host, o.port), acceptor_policy(o), _StoreService(self.store, self.logger, self._tally),
-                self.logger, ssl_context=tls_context(o), timeouts=Timeouts(acse=o.acse_timeout, network=o.network_timeout),
+                self.logger, ssl_context=tls_context(o),
+                timeouts=Timeouts(acse=o.acse_timeout, network=o.network_timeout),
                 max_associations=MAX_ASSOCIATIONS, on_connect=lambda: self._tally.add("associations")).start()
         except OSError as exc:
             raise IntakeError(f"cannot listen on port {o.port}: {exc.strerror}") from None

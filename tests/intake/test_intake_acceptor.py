@@ -11,7 +11,6 @@ import shutil
 import socket
 import struct
 import subprocess
-import threading
 import time
 from io import BytesIO
 
@@ -311,7 +310,8 @@ def test_partial_dataset_then_abort_or_hangup_stores_nothing(serve, store):
     # the same instance, whole and in fragments, on a raw association: stored, acknowledged
     sock = raw_association(rx)
     half = len(data) // 2
-    sock.sendall(p_data(1, 0x03, store_command("2.25.779", 5)) + p_data(1, 0x00, data[:half]) + p_data(1, 0x02, data[half:]))
+    sock.sendall(p_data(1, 0x03, store_command("2.25.779", 5)) + p_data(1, 0x00, data[:half])
+                 + p_data(1, 0x02, data[half:]))
     pdu_type, body = read_pdu(sock)
     assert pdu_type == 0x04 and body[4:6] == b"\x01\x03"  # one PDV on context 1: last command fragment
     rsp = decode(BytesIO(body[6:]), True, True)
