@@ -62,24 +62,61 @@ def run_scp(argv: list[str], port: int, env: dict, folder: Path, log: Path | Non
             err.close()
 
 
-def noop_scp(port: int) -> None:
-    """pynetdicom with the receiver's settings and a handler that stores nothing: the library's floor."""
+def _serve_until_sigterm(stop_server) -> None:
     import signal
     import threading
 
-    from pynetdicom import evt
-
-    from intake.receiver import ReceiverOptions, _Tally, ReceiverReport, build_ae, handle_conn_open
-
-    ae = build_ae(ReceiverOptions())
-    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=[
-        (evt.EVT_C_STORE, lambda event: (event.encoded_dataset(include_meta=False), 0)[1]),
-        (evt.EVT_CONN_OPEN, handle_conn_open, [_Tally(ReceiverReport())])])
     print("listening as", flush=True, file=sys.stderr)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
-    server.shutdown()
+    stop_server()
+
+
+def pynetdicom_noop_scp(port: int) -> None:
+    """pynetdicom's own AE (reactor threads, queues), the receiver's contexts, a handler that stores
+    nothing: the library's floor, kept visible for comparison."""
+    import socket
+
+    from pynetdicom import AE, evt
+    from pynetdicom.sop_class import Verification
+
+    from intake.identity import storage_tables
+
+    ae = AE(ae_title="SDU")
+    ae.maximum_pdu_size = 0
+    syntaxes = list(storage_tables()["transfer_syntaxes"].values())
+    for uid in storage_tables()["sop_classes"].values():
+        ae.add_supported_context(uid, syntaxes)
+    ae.add_supported_context(Verification)
+
+    def nodelay(event):
+        event.assoc.dul._run_loop_delay = 0.0001
+        event.assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=[
+        (evt.EVT_C_STORE, lambda event: (event.encoded_dataset(include_meta=False), 0)[1]),
+        (evt.EVT_CONN_OPEN, nodelay)])
+    _serve_until_sigterm(server.shutdown)
+
+
+def engine_noop_scp(port: int) -> None:
+    """sdu receive's engine (intake.acceptor) with a service that stores nothing: its floor."""
+    import logging
+
+    from intake.acceptor import AcceptorServer
+    from intake.receiver import ReceiverOptions, acceptor_policy
+
+    class Noop:
+        def store(self, assoc, transfer_syntax, dataset):
+            return 0
+
+        def echo(self, assoc):
+            return 0
+
+    server = AcceptorServer(("127.0.0.1", port), acceptor_policy(ReceiverOptions()), Noop(),
+                            logging.getLogger("noop")).start()
+    _serve_until_sigterm(lambda: server.shutdown(0))
 
 
 def main() -> int:
@@ -87,9 +124,13 @@ def main() -> int:
     parser.add_argument("--slices", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=5, help="runs per peer; the median is reported")
     parser.add_argument("--noop-scp", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--noop-engine", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.noop_scp:
-        noop_scp(args.noop_scp)
+        pynetdicom_noop_scp(args.noop_scp)
+        return 0
+    if args.noop_engine:
+        engine_noop_scp(args.noop_engine)
         return 0
     for tool in ("storescu", "storescp"):
         if not shutil.which(tool):
@@ -105,7 +146,8 @@ def main() -> int:
             shutil.copy2(p, ct / p.name)
         mb = sum(p.stat().st_size for p in ct.iterdir()) / 1e6
         results: dict[str, list[float]] = {"sdu receive": [], "sdu receive --no-fsync": [],
-                                           "pynetdicom no-op SCP": [], "dcmtk storescp": []}
+                                           "sdu engine no-op SCP": [], "pynetdicom AE no-op SCP": [],
+                                           "dcmtk storescp": []}
         sdu = [sys.executable, "-c", "from sdu.cli.main import cli; cli()", "receive"]
         for i in range(args.repeat):
             counts = {}
@@ -116,9 +158,10 @@ def main() -> int:
                      "--max-pdu", "0", *extra], port, env, ct, tmp / "sdu.log"))
                 counts[name] = sum(1 for _ in store.glob("*/*/*/*.dcm"))
                 shutil.rmtree(store)  # every peer starts with the same amount of dirty page cache
-            port = free_port()
-            results["pynetdicom no-op SCP"].append(run_scp(
-                [sys.executable, __file__, "--noop-scp", str(port)], port, env, ct, tmp / "noop.log"))
+            for name, flag in (("sdu engine no-op SCP", "--noop-engine"), ("pynetdicom AE no-op SCP", "--noop-scp")):
+                port = free_port()
+                results[name].append(run_scp(
+                    [sys.executable, __file__, flag, str(port)], port, env, ct, tmp / "noop.log"))
             port, out = free_port(), tmp / f"storescp{i}"
             out.mkdir()
             results["dcmtk storescp"].append(run_scp(
@@ -133,9 +176,11 @@ def main() -> int:
     for name, times in results.items():
         mid = statistics.median(times)
         rate[name] = args.slices / mid
-        print(f"  {name:24} {rate[name]:8.1f} instances/s  {mb / mid:7.1f} MB/s  "
+        print(f"  {name:26} {rate[name]:8.1f} instances/s  {mb / mid:7.1f} MB/s  "
               f"(runs: {', '.join(f'{t:.2f}s' for t in times)})")
-    for name in ("sdu receive", "sdu receive --no-fsync", "pynetdicom no-op SCP"):
+    for name in results:
+        if name == "dcmtk storescp":
+            continue
         print(f"  ratio {name} / storescp: {rate[name] / rate['dcmtk storescp']:.0%} (target >= 50%)")
     return 0
 

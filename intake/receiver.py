@@ -1,32 +1,33 @@
-"""The C-STORE SCP (pynetdicom) feeding the identifiable store.
+"""`sdu receive`: the C-STORE SCP feeding the identifiable store.
 
+The association engine is :mod:`intake.acceptor` (one thread per association, blocking reads,
+pynetdicom's PDU and negotiation codecs); this module holds what the receiver does with it.
 Handlers are plain functions with explicit arguments (the store, a logger, a tally): the
-C-STORE handler writes ``event.encoded_dataset()`` bytes through :func:`intake.store.ingest`
+C-STORE handler writes the received data set bytes through :func:`intake.store.ingest`
 without decoding them and answers with a status (PS3.4 Annex B.2.3): 0x0000 success, 0xC210
 cannot understand, 0xA700 out of resources. Log lines name study/series keys, never values.
 """
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 
-from pynetdicom import AE, evt
-from pynetdicom.sop_class import Verification
+from pynetdicom.presentation import build_context
 
 from sdu.errors import ConfigError, IntakeError, NotDicomError
 
+from .acceptor import VERIFICATION, AcceptorServer, Timeouts
 from .completion import CompletionMonitor, CompletionOptions
 from .identity import storage_tables
 from .store import Store, ingest
+from .upperlayer import AcceptorPolicy, Negotiated
 
 STATUS_SUCCESS = 0x0000
 STATUS_OUT_OF_RESOURCES = 0xA700
 STATUS_CANNOT_UNDERSTAND = 0xC210
-DUL_LOOP_DELAY = 0.0001
+MAX_ASSOCIATIONS = 32
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,11 @@ class ReceiverOptions:
     tls_ca: str | None = None
     #: 0 = unlimited: the peer may send each dataset in as few PDUs as it likes (fast).
     max_pdu: int = 0
+    #: Reject associations whose called AE title is not ours (off by default, as before).
+    require_called_ae: bool = False
     network_timeout: float = 60.0
+    #: ARTIM: a connection that has not sent its A-ASSOCIATE-RQ within this is closed.
+    acse_timeout: float = 30.0
     shutdown_grace: float = 30.0
     completion: CompletionOptions = field(default_factory=CompletionOptions)
 
@@ -71,12 +76,11 @@ class _Tally:
             setattr(self.report, name, getattr(self.report, name) + 1)
 
 
-def handle_store(event, store: Store, logger: logging.Logger, tally: _Tally) -> int:
-    """EVT_C_STORE: write the received bytes to the store; answer with a status."""
-    calling = event.assoc.requestor.ae_title
+def handle_store(calling: str, transfer_syntax: str, dataset: bytes, store: Store, logger: logging.Logger,
+                 tally: _Tally) -> int:
+    """A complete C-STORE: write the received bytes to the store; answer with a status."""
     try:
-        result = ingest(store, event.encoded_dataset(include_meta=False), event.context.transfer_syntax,
-                        source=f"dicom:{calling}", calling_ae=calling)
+        result = ingest(store, dataset, transfer_syntax, source=f"dicom:{calling}", calling_ae=calling)
     except NotDicomError as exc:
         tally.add("rejected")
         logger.warning("C-STORE from %s refused: %s", calling, exc.reason)
@@ -99,41 +103,37 @@ def handle_store(event, store: Store, logger: logging.Logger, tally: _Tally) -> 
     return STATUS_SUCCESS
 
 
-def handle_echo(event, logger: logging.Logger) -> int:
-    logger.info("C-ECHO from %s", event.assoc.requestor.ae_title)
+def handle_echo(calling: str, logger: logging.Logger) -> int:
+    logger.info("C-ECHO from %s", calling)
     return STATUS_SUCCESS
 
 
-def handle_conn_open(event, tally: _Tally) -> None:
-    """EVT_CONN_OPEN: disable Nagle on the accepted socket (small PDUs go out at once).
+class _StoreService:
+    """The engine's service: complete C-STOREs go to the store, C-ECHOs are answered."""
 
-    pynetdicom's DUL thread sleeps 1 ms whenever it finds nothing to do, which adds up to a
-    millisecond to every C-STORE response; 0.1 ms keeps latency low at little idle CPU cost.
-    """
-    tally.add("associations")
-    dul = event.assoc.dul
-    if hasattr(dul, "_run_loop_delay"):
-        dul._run_loop_delay = DUL_LOOP_DELAY
-    sock = getattr(getattr(event.assoc.dul, "socket", None), "socket", None)
-    if sock is not None:
+    def __init__(self, store: Store, logger: logging.Logger, tally: _Tally):
+        self._store, self.logger, self.tally = store, logger, tally
+
+    def store(self, assoc: Negotiated, transfer_syntax: str, dataset: bytes) -> int:
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
+            return handle_store(assoc.calling_ae, transfer_syntax, dataset, self._store, self.logger, self.tally)
+        except Exception:
+            self.tally.add("failed")
+            raise
+
+    def echo(self, assoc: Negotiated) -> int:
+        return handle_echo(assoc.calling_ae, self.logger)
 
 
-def build_ae(options: ReceiverOptions) -> AE:
-    ae = AE(ae_title=options.ae_title)
-    ae.maximum_pdu_size = options.max_pdu
-    ae.network_timeout = options.network_timeout
-    ae.maximum_associations = 32
+def acceptor_policy(options: ReceiverOptions) -> AcceptorPolicy:
+    """The storage SOP classes x transfer syntaxes of ``storage_tables()``, plus Verification."""
     syntaxes = list(storage_tables()["transfer_syntaxes"].values())
-    for uid in storage_tables()["sop_classes"].values():
-        ae.add_supported_context(uid, syntaxes)
-    ae.add_supported_context(Verification)
-    if options.allow_ae:
-        ae.require_calling_aet = list(options.allow_ae)
-    return ae
+    contexts = [build_context(uid, syntaxes) for uid in storage_tables()["sop_classes"].values()]
+    contexts.append(build_context(VERIFICATION))
+    for i, cx in enumerate(contexts):
+        cx.context_id = 2 * i + 1
+    return AcceptorPolicy(ae_title=options.ae_title, contexts=contexts, allow_ae=options.allow_ae,
+                          require_called_ae=options.require_called_ae, max_pdu=options.max_pdu)
 
 
 def tls_context(options: ReceiverOptions) -> ssl.SSLContext | None:
@@ -160,26 +160,24 @@ class Receiver:
         self.store, self.options, self.logger = store, options, logger
         self.report = ReceiverReport()
         self._tally = _Tally(self.report)
-        self._server = None
+        self._server: AcceptorServer | None = None
         self._monitor = CompletionMonitor(store, options.completion, logger)
 
     def start(self) -> "Receiver":
         swept = self.store.sweep_temp_files()
         if swept:
             self.logger.warning("removed %d partial file(s) left by an interrupted receiver", swept)
-        ae = build_ae(self.options)
-        handlers = [
-            (evt.EVT_C_STORE, handle_store, [self.store, self.logger, self._tally]),
-            (evt.EVT_C_ECHO, handle_echo, [self.logger]),
-            (evt.EVT_CONN_OPEN, handle_conn_open, [self._tally]),
-        ]
+        o = self.options
         try:
-            self._server = ae.start_server((self.options.host, self.options.port), block=False,
-                                           evt_handlers=handlers, ssl_context=tls_context(self.options))
+            self._server = AcceptorServer(
+                (o.host, o.port), acceptor_policy(o), _StoreService(self.store, self.logger, self._tally),
+                self.logger, ssl_context=tls_context(o),
+                timeouts=Timeouts(acse=o.acse_timeout, network=o.network_timeout),
+                max_associations=MAX_ASSOCIATIONS, on_connect=lambda: self._tally.add("associations")).start()
         except OSError as exc:
-            raise IntakeError(f"cannot listen on port {self.options.port}: {exc.strerror}") from None
+            raise IntakeError(f"cannot listen on port {o.port}: {exc.strerror}") from None
         self._monitor.start()
-        self.logger.info("listening as %s on port %d", self.options.ae_title, self.port)
+        self.logger.info("listening as %s on port %d", o.ae_title, self.port)
         return self
 
     @property
@@ -191,14 +189,7 @@ class Receiver:
         if self._server is None:
             return self.report
         server, self._server = self._server, None
-        server.shutdown()  # no new connections
-        deadline = time.monotonic() + self.options.shutdown_grace
-        while any(a.is_established for a in server.active_associations) and time.monotonic() < deadline:
-            time.sleep(0.05)  # let transfers in progress finish; idle half-open connections don't count
-        for assoc in server.active_associations:
-            assoc.abort()
-        for assoc in server.active_associations:
-            assoc.join(timeout=10)  # a handler mid-write finishes its atomic write first
+        server.shutdown(self.options.shutdown_grace)
         self._monitor.stop()
         self.report.completed = [e["study_key"] for e in self._monitor.events]
         self.logger.info("stopped: %d stored, %d duplicate(s), %d conflict(s), %d refused, %d failed",

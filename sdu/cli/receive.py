@@ -19,6 +19,8 @@ from ._common import echo_json, sdu_errors
 @click.option("--host", default="", help="Address to listen on (default: all).")
 @click.option("--store", "store_dir", required=True, type=click.Path(file_okay=False), help="Identifiable store.")
 @click.option("--allow-ae", multiple=True, help="Calling AE titles allowed (repeat; default: any).")
+@click.option("--require-called-ae", is_flag=True,
+              help="Reject associations addressed to another AE title than --ae-title (default: accept them).")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="Require client certificates from this CA.")
@@ -32,7 +34,7 @@ from ._common import echo_json, sdu_errors
               help="Flush each file to disk before acknowledging it (--no-fsync survives a crash of sdu, "
                    "not a power cut).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final report as JSON on exit.")
-def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca, max_pdu, shutdown_grace,
+def command(ae_title, port, host, store_dir, allow_ae, require_called_ae, tls_cert, tls_key, tls_ca, max_pdu, shutdown_grace,
             quiet_seconds, trial, on_complete, fsync, as_json):
     """Receive DICOM (C-STORE, C-ECHO) into the store until SIGTERM or Ctrl-C."""
     from intake import quiet_dicom_libraries
@@ -43,8 +45,8 @@ def command(ae_title, port, host, store_dir, allow_ae, tls_cert, tls_key, tls_ca
     logger.setLevel(min(logging.getLogger().level or logging.INFO, logging.INFO))
     quiet_dicom_libraries()
     options = ReceiverOptions(
-        ae_title=ae_title, port=port, host=host, allow_ae=tuple(allow_ae), tls_cert=tls_cert, tls_key=tls_key,
-        tls_ca=tls_ca, max_pdu=max_pdu, shutdown_grace=shutdown_grace,
+        ae_title=ae_title, port=port, host=host, allow_ae=tuple(allow_ae), require_called_ae=require_called_ae,
+        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, max_pdu=max_pdu, shutdown_grace=shutdown_grace,
         completion=CompletionOptions(quiet_seconds=quiet_seconds, on_complete=on_complete, trial=trial))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

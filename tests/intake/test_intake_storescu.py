@@ -64,9 +64,9 @@ def test_rt_study_arrives_bit_identical_once_and_completes(rt_study, receiver, t
 
 
 def test_sigterm_during_transfer_exits_cleanly_and_loses_nothing(tmp_path, receiver):
-    study = generate_study(tmp_path / "big", StudySpec(slices=120, rows=256, columns=256, with_private=False))
+    study = generate_study(tmp_path / "big", StudySpec(slices=400, rows=256, columns=256, with_private=False))
     store = tmp_path / "store"
-    rx = receiver(store, "--shutdown-grace", "0.5", quiet=30)
+    rx = receiver(store, "--shutdown-grace", "0.2", quiet=30)
     sender = subprocess.Popen(["storescu", "-aec", "SDU", "+sd", "+r", "127.0.0.1", str(rx.port), str(study.root)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert wait_for(lambda: len(stored_files(store)) >= 10)
