@@ -116,9 +116,8 @@ class _OriginalsReader:
         self.src, self._pool, self._future = src, None, None
 
     def start(self) -> None:
-        from verifier.collect import collect_folder
         self._pool = ThreadPoolExecutor(max_workers=1)
-        self._future = self._pool.submit(collect_folder, self.src, 1)
+        self._future = self._pool.submit(_collect_originals, self.src)
 
     def result(self):
         if self._future is None:  # nothing to anonymise: the verifier reads the originals itself
@@ -127,6 +126,11 @@ class _OriginalsReader:
             return self._future.result()
         finally:
             self._pool.shutdown()
+
+
+def _collect_originals(src: Path):
+    from verifier.collect import collect_folder  # imported here, in the thread: it brings pydicom
+    return collect_folder(src, 1)
 
 
 def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions,

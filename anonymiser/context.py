@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from pydicom.dataset import Dataset
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 
 @dataclass
@@ -22,7 +23,7 @@ class Context:
     scrub_bytes: re.Pattern | None
     #: (private creator, element byte) pairs kept under Retain Safe Private.
     safe_private: frozenset[tuple[str, int]]
-    walk: Callable[[Dataset, "Context"], None]
+    walk: Callable[["Dataset", "Context"], None] | None
     #: Original -> replacement UIDs met in this dataset (for the linkage store).
     uids: dict[str, str] = field(default_factory=dict)
     #: How often each action ran, by code (for the report).

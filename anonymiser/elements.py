@@ -13,8 +13,6 @@ import struct
 from functools import lru_cache
 from typing import NamedTuple
 
-from pydicom.datadict import dictionary_VR
-from pydicom.uid import UID
 
 UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
@@ -45,16 +43,33 @@ class Element(NamedTuple):
 class PartTen(NamedTuple):
     syntax: str
     implicit: bool
+    encapsulated: bool          # a compressed transfer syntax (pixel data in fragments)
     meta: dict[int, bytes]      # file meta values by tag
     dataset: tuple              # top-level Elements
 
 
+#: The native little-endian transfer syntaxes -> implicit VR? (others are looked up in pydicom).
+NATIVE = {"1.2.840.10008.1.2": True, "1.2.840.10008.1.2.1": False}
+
+
 @lru_cache(maxsize=4096)
 def dictionary_vr(tag: int) -> str:
+    from pydicom.datadict import dictionary_VR  # implicit VR files only
     try:
         return dictionary_VR(tag).split(" or ")[0]
     except KeyError:
         return "UN"
+
+
+def syntax_kind(syntax: str) -> tuple[bool, bool]:
+    """(implicit VR, encapsulated) for a little-endian, non-deflated syntax; else Decline."""
+    if syntax in NATIVE:
+        return NATIVE[syntax], False
+    from pydicom.uid import UID  # compressed syntaxes: pydicom's table
+    uid = UID(syntax)
+    if not uid.is_transfer_syntax or not uid.is_little_endian or uid.is_deflated:
+        raise Decline("transfer syntax")
+    return uid.is_implicit_VR, uid.is_compressed
 
 
 def read_file(buf: bytes) -> PartTen:
@@ -75,14 +90,11 @@ def read_file(buf: bytes) -> PartTen:
     syntax = meta.get(0x00020010, b"").decode("ascii", "replace").strip("\0 ")
     if not syntax:
         raise Decline("no transfer syntax")
-    uid = UID(syntax)
-    if not uid.is_transfer_syntax or not uid.is_little_endian or uid.is_deflated:
-        raise Decline("transfer syntax")
-    implicit = uid.is_implicit_VR
+    implicit, encapsulated = syntax_kind(syntax)
     if pos + 6 <= len(buf) and (buf[pos + 4:pos + 6].decode("latin-1") in KNOWN_VRS) == implicit:
         raise Decline("the dataset's VR encoding differs from the transfer syntax")
     elements, end = _read(buf, pos, len(buf), implicit, False)
-    return PartTen(syntax, implicit, meta, elements)
+    return PartTen(syntax, implicit, encapsulated, meta, elements)
 
 
 def _read(buf: bytes, pos: int, limit: int, implicit: bool, delimited: bool) -> tuple[tuple, int]:

@@ -13,15 +13,12 @@ from functools import lru_cache
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
-from sdu.standard import annex_e
-
 from .actions import Clean, Dummy, Empty, Keep, Private, Remove, ReplaceUID
 from .actions.clean import TEXT_VRS
 from .context import Context
+from .plan import COMBINED, plan_for, repeating_action
 
-#: How a combined code is resolved: the alternative that keeps any IOD valid (a dummy beats
-#: an empty value, which beats removal) — never less private than the table allows.
-COMBINED = {"X/Z": "Z", "X/D": "D", "X/Z/D": "D", "Z/D": "D", "X/Z/U*": "U"}
+__all__ = ["ACTIONS", "COMBINED", "describe", "element_vr", "plan_for", "walk"]
 
 ACTIONS = {a.code: a for a in (Remove(), Empty(), Dummy(), Keep(), Clean(), ReplaceUID())}
 PRIVATE = Private()
@@ -43,22 +40,6 @@ def element_vr(ds: Dataset, tag) -> str:
     return vr.split(" or ")[0] if vr else "UN"
 
 
-@lru_cache(maxsize=64)
-def plan_for(option_columns: frozenset[str]) -> dict[int, str]:
-    """Tag -> action code for every exact row, options applied and combined codes resolved."""
-    return {tag: COMBINED.get(a, a) for tag, row in annex_e.exact_rows().items()
-            for a in [row.action(option_columns)]}
-
-
-def _repeating_action(tag: int, option_columns: frozenset[str]) -> str | None:
-    group = tag >> 16
-    if 0x5000 <= group <= 0x60FF:
-        for row in annex_e.repeating_rows():
-            if row.matches(tag):
-                return COMBINED.get(row.action(option_columns), row.action(option_columns))
-    return None
-
-
 def walk(ds: Dataset, ctx: Context) -> None:
     """Anonymise ``ds`` in place (recursing into sequences through the actions)."""
     plan = plan_for(ctx.option_columns)
@@ -70,7 +51,7 @@ def walk(ds: Dataset, ctx: Context) -> None:
         if tag & 0xFFFF == 0 and group != 0x0002:
             del ds[tag]  # group lengths (retired) would be wrong after edits
             continue
-        code = plan.get(tag) or _repeating_action(tag, ctx.option_columns)
+        code = plan.get(tag) or repeating_action(tag, ctx.option_columns)
         vr = element_vr(ds, tag)
         if code is None:
             _unlisted(ds, tag, vr, ctx)

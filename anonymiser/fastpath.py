@@ -11,24 +11,26 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 from __future__ import annotations
 
 import struct
-from pydicom.tag import Tag
 
-from . import identity
-from .actions.clean import TEXT_VRS
-from .actions.dummy import DUMMIES
-from .actions.uids import ReplaceUID, class_uid_tags
 from .context import Context
 from .dates import shift_value
 from .elements import LONG_VRS, UNDEFINED, Decline, Element, PartTen, read_file, text, value
-from .engine import COMBINED, _repeating_action, plan_for
+from .plan import COMBINED, plan_for, repeating_action
+from .values import ASCII_VRS, DUMMIES, TEXT_VRS, class_uid_tags, replace_uid
 
 __all__ = ["Decline", "Walker", "read_file", "subject_values", "text"]
 
-ASCII_VRS = frozenset({"UI", "DA", "DT", "TM", "CS", "AS", "IS", "DS"})
 #: Character sets whose text the scrub pre-test and the identity read handle like pydicom.
 PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
 #: Top-level elements read through pydicom for the subject's identity (a handful per file).
-IDENTITY_TAGS = {k: int(Tag(k)) for k in (*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS, "StudyInstanceUID")}
+IDENTITY_TAGS = {  # keyword -> tag (a test holds these to pydicom's dictionary)
+    "PatientName": 0x00100010, "ReferringPhysicianName": 0x00080090, "OperatorsName": 0x00081070,
+    "PerformingPhysicianName": 0x00081050, "PhysiciansOfRecord": 0x00081048,
+    "NameOfPhysiciansReadingStudy": 0x00081060, "ReviewerName": 0x300E0008, "RequestingPhysician": 0x00321032,
+    "PatientBirthName": 0x00101005, "PatientMotherBirthName": 0x00101060, "OtherPatientNames": 0x00101001,
+    "PatientID": 0x00100020, "OtherPatientIDs": 0x00101000, "AccessionNumber": 0x00080050,
+    "PatientBirthDate": 0x00100030, "MedicalRecordLocator": 0x00101090, "StudyInstanceUID": 0x0020000D,
+}
 OTHER_PATIENT_IDS_SEQUENCE, PATIENT_ID = 0x00101002, 0x00100020
 BINARY_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "AT", "OB", "OW", "OD", "OF", "OL", "OV", "SV", "UV"})
 NUMERIC_DUMMY = {"US": b"\0\0", "SS": b"\0\0", "UL": b"\0" * 4, "SL": b"\0" * 4, "FL": b"\0" * 4, "FD": b"\0" * 8}
@@ -137,7 +139,7 @@ class Walker:
                 continue  # group lengths (retired) would be wrong after edits
             if e.vr == "UN":
                 raise Decline("VR UN on a standard element")
-            code = self.plan.get(tag) or _repeating_action(tag, self.columns)
+            code = self.plan.get(tag) or repeating_action(tag, self.columns)
             chunks = self.unlisted(e) if code is None else getattr(self, "act_" + COMBINED.get(code, code))(e)
             if chunks is not None:
                 out[tag] = chunks
@@ -237,7 +239,7 @@ class Walker:
         if not values:
             return self.raw(e)
         self.ctx.counts["U"] += 1
-        return self.new_text(e, [ReplaceUID.replace(v, self.ctx) for v in values])
+        return self.new_text(e, [replace_uid(v, self.ctx) for v in values])
 
 
 def _rewritten(data: bytes) -> bytes:

@@ -10,7 +10,10 @@ import re
 from functools import lru_cache
 from typing import Callable
 
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 NAME_KEYWORDS = (
     "PatientName", "ReferringPhysicianName", "OperatorsName", "PerformingPhysicianName",
@@ -58,10 +61,16 @@ def python_encodings(ds: Dataset) -> list[str]:
     return python_encodings_for(ds.get("SpecificCharacterSet"))
 
 
+#: pydicom's codecs for the character sets the byte path handles (a test holds this to pydicom).
+PLAIN_CODECS = {"ISO_IR 6": ["iso8859"], "ISO_IR 100": ["latin_1"], "ISO_IR 192": ["UTF8"]}
+
+
 def python_encodings_for(value) -> list[str]:
     """:func:`python_encodings` from the Specific Character Set value itself."""
-    from pydicom.charset import convert_encodings
     value = value or "ISO_IR 6"
+    if isinstance(value, str) and value in PLAIN_CODECS:
+        return list(dict.fromkeys([*PLAIN_CODECS[value], "utf_8", "latin_1"]))
+    from pydicom.charset import convert_encodings
     try:
         codecs = convert_encodings([value] if isinstance(value, str) else list(value))
     except Exception:  # noqa: BLE001 - an unknown charset still gets the fallbacks

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import struct
 
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
-
 from sdu import __version__
 
 IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
+#: Written by both paths (pydicom's implementation class UID, as the Dataset path always wrote;
+#: a literal so the byte path needs no pydicom).
+IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.8.498.1"
 _SHORT, _LONG = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack
 
 
@@ -29,7 +30,7 @@ def file_meta(sop_class: str, sop_instance: str, transfer_syntax: str) -> bytes:
         _element(0x0002, b"UI", sop_class.encode("ascii")),
         _element(0x0003, b"UI", sop_instance.encode("ascii")),
         _element(0x0010, b"UI", transfer_syntax.encode("ascii")),
-        _element(0x0012, b"UI", PYDICOM_IMPLEMENTATION_UID.encode("ascii")),
+        _element(0x0012, b"UI", IMPLEMENTATION_CLASS_UID.encode("ascii")),
         _element(0x0013, b"SH", IMPLEMENTATION_VERSION.encode("ascii")),
     ))
     return _SHORT(2, 0, b"UL", 4) + struct.pack("<L", len(body)) + body

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pydicom.dataelem import RawDataElement
 
-ASCII_VRS = frozenset({"UI", "DA", "DT", "TM", "CS", "AS", "IS", "DS"})
+from .values import ASCII_VRS
+
 
 
 def raw_element(ds, tag) -> RawDataElement | None:

@@ -2,6 +2,8 @@
 
 Runs in worker processes: everything it needs arrives in one picklable :class:`Settings`.
 Errors become a failed :class:`FileOutcome` naming the file and a reason, never a value.
+The common file takes the byte path (:mod:`.fastpath`, no pydicom import at all); the rest
+takes the Dataset path (:mod:`.datasetpath`), imported when first needed.
 """
 from __future__ import annotations
 
@@ -9,27 +11,18 @@ import filecmp
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache, partial
 from pathlib import Path
 
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
-
-from sdu.dicomfiles import check_complete, read_dataset
 from sdu.errors import AnonymisationError, SDUError
 
-from . import engine, identity
-from .actions.private import safe_private_list
-from .actions.uids import ReplaceUID
+from . import fastpath, identity
 from .context import Context
+from .meta import file_meta
 from .options import AnonymiseOptions
 from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days, keyed_digest
 from .report import FileOutcome
-from .writer import write
-from .trial import TrialIdentity, apply_trial_block, trial_elements
-from . import fastpath
-from .meta import IMPLEMENTATION_VERSION, file_meta
-
+from .trialblock import TrialIdentity, trial_block
+from .values import replace_uid, safe_private_list
 
 
 @dataclass(frozen=True)
@@ -46,31 +39,10 @@ class Settings:
     byte_path: bool = True
 
 
-@lru_cache(maxsize=8)
-def _scripts(scripts: tuple[tuple[str, str], ...]):
-    from .dicomedit import load_script
-    return [load_script(text, name) for name, text in scripts]
-
-
 def subject_for(settings: Settings, patient_id: str) -> str:
     o = settings.options
     return (o.subject_id or settings.known_subjects.get(patient_id)
             or auto_subject_id(settings.key, o.trial_id, o.site_id, patient_id))
-
-
-#: DicomEdit ``lookup[kind, value]`` kinds answered from the linkage store (XNAT's project lookup
-#: tables map identifiers the same way). Anything else: no entry, and the script fails closed.
-PATIENT_KINDS = frozenset({"pid", "patientid", "patient", "subject"})
-STUDY_KINDS = frozenset({"studyuid", "studyinstanceuid", "study", "session"})
-
-
-def _linkage_lookup(settings: Settings, kind: str, value: str) -> str | None:
-    kind = kind.strip().lower()
-    if kind in PATIENT_KINDS:
-        return subject_for(settings, value.strip())
-    if kind in STUDY_KINDS:
-        return settings.known_sessions.get(value.strip())
-    return None
 
 
 def anonymise_file(path: str, settings: Settings) -> FileOutcome:
@@ -81,55 +53,12 @@ def anonymise_file(path: str, settings: Settings) -> FileOutcome:
                 return _anonymise_bytes(Path(path), rel, settings)
             except fastpath.Decline:
                 pass  # the Dataset path reads it (and names what is wrong with it, if anything)
-        return _anonymise(Path(path), rel, settings)
+        from .datasetpath import anonymise_dataset  # pydicom: imported only when a file needs it
+        return anonymise_dataset(Path(path), rel, settings)
     except SDUError as exc:
         return FileOutcome(rel, "failed", reason=exc.reason)
     except Exception as exc:  # noqa: BLE001 - one bad file never sinks the batch; no value in the reason
         return FileOutcome(rel, "failed", reason=f"could not anonymise ({type(exc).__name__})")
-
-
-def _anonymise(path: Path, rel: str, settings: Settings) -> FileOutcome:
-    o = settings.options
-    ds = read_dataset(path)
-    check_complete(ds, path)
-    patient_id = str(ds.get("PatientID", "") or "").strip()
-    study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
-    if not patient_id:
-        raise AnonymisationError("no PatientID: cannot link the file to a subject", path=rel)
-    subject = subject_for(settings, patient_id)
-    session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
-    found = identity.identifiers(ds)
-
-    changes = 0
-    if o.scripts:
-        from .dicomedit import ScriptContext
-        variables = {"project": o.trial_id, "subject": subject, "session": session, "trial": o.trial_id,
-                     "site": o.site_id, "modalityLabel": str(ds.get("Modality", "")).lower()}
-        lookup = partial(_linkage_lookup, settings)
-        for script in _scripts(o.scripts):
-            changes += len(script.apply(ds, ScriptContext(variables=variables, lookup=lookup)))
-
-    if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
-        raise AnonymisationError(
-            "pixel data declares burned-in annotation; blank it with a DicomEdit alterPixels rule "
-            "that also sets BurnedInAnnotation to NO", path=rel)
-
-    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ds))
-    old_sop = str(ds.SOPInstanceUID)
-    engine.walk(ds, ctx)
-    apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    meta.TransferSyntaxUID = ds.file_meta.TransferSyntaxUID
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION
-    ds.file_meta = meta
-    ds.preamble = b"\0" * 128
-
-    series, sop = ds.get("SeriesInstanceUID"), ds.SOPInstanceUID
-    return _finish(settings, rel, lambda f: write(ds, f), series, sop, old_sop, ctx,
-                   (patient_id, subject, study_uid, session, found), changes)
 
 
 def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
@@ -156,8 +85,11 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
     old_sop = fastpath.text(buf, top[SOP_INSTANCE])
     walker = fastpath.Walker(buf, part.implicit, ctx, charset)
     out = walker.walk(part.dataset)
-    for raw in trial_elements(_trial_identity(o, subject, session), o.options, dates, part.implicit):
-        out[raw.tag] = [walker.header(fastpath.Element(raw.tag, raw.VR, 0, 0, False), raw.length), raw.value]
+    try:
+        for tag, encoded in trial_block(_trial_identity(o, subject, session), o.options, dates, part.implicit):
+            out[tag] = [encoded]
+    except UnicodeEncodeError:
+        raise fastpath.Decline("trial values outside Latin-1: pydicom encodes them") from None
     if SERIES_INSTANCE not in out:
         raise fastpath.Decline("no Series Instance UID")
     old_series = fastpath.text(buf, top[SERIES_INSTANCE])
@@ -171,7 +103,7 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
 SOP_CLASS, SOP_INSTANCE, SERIES_INSTANCE, BURNED_IN = 0x00080016, 0x00080018, 0x0020000E, 0x00280301
 
 
-def _context(settings: Settings, patient_id: str, found, encodings) -> tuple[Context, str]:
+def _context(settings: Settings, patient_id: str, found, encodings, walk=None) -> tuple[Context, str]:
     o, columns = settings.options, settings.options.option_columns
     shift = None
     if "rtnLongModifDatesOpt" in columns:
@@ -180,7 +112,7 @@ def _context(settings: Settings, patient_id: str, found, encodings) -> tuple[Con
     ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
                   scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, True, encodings),
                   safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
-                  walk=engine.walk)
+                  walk=walk)
     return ctx, dates
 
 
@@ -193,7 +125,7 @@ def _finish(settings: Settings, rel: str, emit, series, sop, old_sop: str, ctx: 
     """Name, write and describe one anonymised file (both paths)."""
     patient_id, subject, study_uid, session, found = who
     columns = settings.options.option_columns
-    new_study = ReplaceUID.replace(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
+    new_study = replace_uid(study_uid, ctx) if "rtnUIDsOpt" not in columns else study_uid
     out_rel = Path(subject, session, _file_name(series, settings.key, columns),
                    _file_name(sop, settings.key, columns) + ".dcm")
     status, out_rel = _write(emit, Path(settings.dest_root), out_rel)
@@ -209,7 +141,9 @@ def _check_complete(buf: bytes, part, top: dict) -> None:
     pixels = top.get(0x7FE00010)
     if 0x00280010 in top and 0x00280011 in top and pixels is None and 0x7FE00008 not in top and 0x7FE00009 not in top:
         raise fastpath.Decline("image without pixel data")
-    if pixels is None or UID(part.syntax).is_compressed:
+    if pixels is not None and pixels.undefined != part.encapsulated:
+        raise fastpath.Decline("pixel data encoding does not match the transfer syntax")
+    if pixels is None or part.encapsulated:
         return
     try:
         def us(tag, default=None):

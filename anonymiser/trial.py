@@ -6,7 +6,6 @@ code sequence, CID 7050) and LongitudinalTemporalInformationModified.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from pydicom.dataelem import RawDataElement
@@ -18,18 +17,9 @@ from pydicom.sequence import Sequence
 from sdu import __version__
 from sdu.standard import annex_e
 
+from .trialblock import TrialIdentity
 
-@dataclass(frozen=True)
-class TrialIdentity:
-    trial_id: str
-    site_id: str
-    subject_id: str
-    session_id: str
-    sponsor: str
-    protocol_name: str = ""
-    site_name: str = ""
-    time_point: str = ""
-    coordinating_center: str = ""
+__all__ = ["TrialIdentity", "apply_trial_block", "record_deidentification", "set_identity", "trial_elements"]
 
 
 def set_identity(ds: Dataset, t: TrialIdentity) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
-import pydicom
-from pydicom.dataset import FileDataset
-from pydicom.errors import InvalidDicomError
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import NotDicomError
+
+if TYPE_CHECKING:
+    from pydicom.dataset import FileDataset
 
 #: Files that are never DICOM and are skipped without a report entry.
 SKIP_SUFFIXES = {".xml", ".json", ".txt", ".log", ".md", ".csv", ".html", ".db", ".sqlite"}
@@ -67,6 +66,9 @@ def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: b
     Files without the Part 10 preamble/meta header are refused unless ``force`` is set: a
     file whose transfer syntax has to be guessed is not something to anonymise blindly.
     """
+    import pydicom  # here, not at module level: listing files needs no pydicom
+    from pydicom.errors import InvalidDicomError
+
     path = Path(path)
     try:
         size = path.stat().st_size

@@ -13,13 +13,13 @@ import warnings
 def quiet_dicom_libraries() -> None:
     """Keep pydicom/pynetdicom messages (which may quote element values) out of logs and stderr.
 
-    pydicom sets its logger's level when it is first imported, so it is imported here first.
+    Their loggers stop propagating, so nothing they log reaches a handler of ours, whenever the
+    libraries are imported (pydicom resets its logger's level on import, never ``propagate``;
+    a command that needs no pydicom does not import it just for this).
     """
-    import pydicom.config
-
-    del pydicom  # imported only for its import-time logger set-up, which ours must follow
-
-    logging.getLogger("pynetdicom").setLevel(logging.CRITICAL)
-    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+    for name in ("pydicom", "pynetdicom"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        logger.propagate = False
     warnings.filterwarnings("ignore", module=r"pydicom(\..*)?$")
     warnings.filterwarnings("ignore", module=r"pynetdicom(\..*)?$")

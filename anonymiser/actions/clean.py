@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from ..dates import shift_value
 from ..rawvalues import raw_ascii_values, raw_element, set_raw_text
+from ..values import TEXT_VRS
 
-TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC"})
+__all__ = ["Clean", "TEXT_VRS", "scrub_text"]
+
 
 
 def scrub_text(value, pattern):

@@ -1,16 +1,11 @@
 """D: replace with a non-identifying dummy value of the same VR (a date may be shifted instead)."""
 from __future__ import annotations
 
-from ..dates import DUMMY_DATE, shift_value
+from ..dates import shift_value
 from ..rawvalues import raw_ascii_values, set_raw_text
+from ..values import DUMMIES
 
-DUMMIES = {
-    "PN": "ANONYMISED", "LO": "ANONYMISED", "SH": "ANONYMISED", "ST": "ANONYMISED",
-    "LT": "ANONYMISED", "UT": "ANONYMISED", "UC": "ANONYMISED", "CS": "ANONYMISED",
-    "AE": "ANONYMISED", "DA": DUMMY_DATE, "TM": "000000", "DT": DUMMY_DATE + "000000",
-    "AS": "000D", "IS": "0", "DS": "0", "UR": "", "US": 0, "SS": 0, "UL": 0, "SL": 0,
-    "FL": 0.0, "FD": 0.0,
-}
+__all__ = ["DUMMIES", "Dummy"]
 
 
 class Dummy:

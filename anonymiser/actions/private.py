@@ -1,16 +1,9 @@
 """Private elements: removed, unless Retain Safe Private keeps an element on the safe list."""
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib.resources import files
+from ..values import safe_private_list
 
-
-@lru_cache(maxsize=1)
-def safe_private_list() -> frozenset[tuple[str, int]]:
-    """(creator, element byte) pairs from ``sdu/standard/data/safe_private.json`` (``xx27`` -> 0x27)."""
-    doc = json.loads(files("sdu.standard").joinpath("data/safe_private.json").read_text())
-    return frozenset((e["creator"].strip(), int(e["element"][-2:], 16)) for e in doc["elements"])
+__all__ = ["Private", "safe_private_list"]
 
 
 class Private:

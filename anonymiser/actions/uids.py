@@ -6,26 +6,10 @@ never replaced: they identify a kind of thing, not a patient's object.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from importlib.resources import files
-
-from pydicom.tag import Tag
-
-from ..pseudonyms import replacement_uid
 from ..rawvalues import raw_ascii_values, set_raw_text
+from ..values import STANDARD_ROOT, class_uid_tags, is_well_known, replace_uid
 
-STANDARD_ROOT = "1.2.840.10008."
-
-
-@lru_cache(maxsize=1)
-def class_uid_tags() -> frozenset[int]:
-    doc = json.loads(files("anonymiser").joinpath("data/class_uid_tags.json").read_text())
-    return frozenset(int(Tag(k)) for k in doc["keywords"])
-
-
-def is_well_known(uid: str) -> bool:
-    return uid.startswith(STANDARD_ROOT) or uid == "1.2.840.10008"
+__all__ = ["ReplaceUID", "STANDARD_ROOT", "class_uid_tags", "is_well_known"]
 
 
 class ReplaceUID:
@@ -53,15 +37,7 @@ class ReplaceUID:
             elem.value = self.replace(str(elem.value), ctx)
         ctx.counts[self.code] += 1
 
-    @staticmethod
-    def replace(uid: str, ctx) -> str:
-        uid = uid.strip("\0 ")
-        if not uid or is_well_known(uid):
-            return uid
-        new = ctx.uids.get(uid)
-        if new is None:
-            new = ctx.uids[uid] = replacement_uid(ctx.key, uid)
-        return new
+    replace = staticmethod(replace_uid)
 
     def describe(self) -> str:
         return "U: replace by a keyed UID (2.25.<HMAC>), the same in every file; standard UIDs kept"

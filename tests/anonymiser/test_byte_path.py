@@ -12,7 +12,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from anonymiser import AnonymiseOptions, fastpath, single
-from anonymiser.meta import IMPLEMENTATION_VERSION, file_meta
+from anonymiser.meta import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION, file_meta
 from sdu import site
 
 #: pydicom's real files the byte path must take (little endian, explicit or implicit VR,
@@ -133,13 +133,12 @@ def test_file_meta_is_what_pydicom_writes():
     from pydicom.dataset import FileMetaDataset
     from pydicom.filebase import DicomFileLike
     from pydicom.filewriter import write_file_meta_info
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
     for sop in ("1.2.3", "2.25.123456789012345678901234567890123456789"):
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
         meta.MediaStorageSOPInstanceUID = sop
         meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
-        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
         meta.ImplementationVersionName = IMPLEMENTATION_VERSION
         out = BytesIO()
         fp = DicomFileLike(out)
@@ -177,3 +176,74 @@ def test_accented_names_and_padded_ids_same_both_paths(small_study, tmp_path, ch
     for word in ("Müller", "Muller", "ACC123"):
         for enc in ("utf-8", "latin-1"):
             assert word.encode(enc) not in out, word
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+@pytest.mark.parametrize("names", [(), ("clean-descriptors", "retain-modified-dates"), ("retain-uids", "retain-device-identity")])
+def test_trial_block_bytes_are_pydicoms(names, implicit):
+    """The byte path's trial and de-identification elements equal pydicom's encoding of
+    ``set_identity`` + ``record_deidentification`` (the Dataset path's)."""
+    import struct
+
+    from anonymiser.trial import _encoded_block
+    from anonymiser.trialblock import TrialIdentity, trial_block
+    from sdu.standard import annex_e
+    options = annex_e.parse_options(names)
+    for t in (TrialIdentity("TRIAL-1", "SITE01", "SITE01-K7Q2M4XA", "SITE01-K7Q2M4XA-ABCDEF", "Sponsor Ltd"),
+              TrialIdentity("T", "S", "S-A", "S-A-B" * 6, "Spon", "Protocol", "Hôpital Saint-Éloi", "TP2", "Coord")):
+        expected = []
+        for raw in _encoded_block(t, options, "MODIFIED", implicit):
+            g, e = raw.tag >> 16, raw.tag & 0xFFFF
+            if implicit:
+                head = struct.pack("<HHL", g, e, raw.length)
+            elif raw.VR in ("SQ", "OB", "OW", "UN", "UT", "UC", "UR"):
+                head = struct.pack("<HH2s2xL", g, e, raw.VR.encode(), raw.length)
+            else:
+                head = struct.pack("<HH2sH", g, e, raw.VR.encode(), raw.length)
+            expected.append((int(raw.tag), head + raw.value))
+        assert list(trial_block(t, options, "MODIFIED", implicit)) == sorted(expected)
+    with pytest.raises(UnicodeEncodeError):  # the byte path then declines: pydicom encodes it
+        trial_block(TrialIdentity("T", "S", "S-A", "S-A-B", "Спонсор"), options, "MODIFIED", implicit)
+
+
+def test_trial_values_outside_latin1_take_the_dataset_path_with_same_bytes(small_study, tmp_path):
+    options = AnonymiseOptions(trial_id="T", site_id="S", sponsor="Спонсор", site_name="Hôpital")
+    files, results = _both_paths(small_study.root, tmp_path, options)
+    assert all(o.status == "written" for o in results[True][1])
+    _assert_same(results)
+    settings = single.Settings(options, site.load_site_key(None), str(small_study.root), str(tmp_path / "d"), {}, {})
+    with pytest.raises(fastpath.Decline):
+        single._anonymise_bytes(files[0], "x", settings)
+
+
+def test_literals_the_byte_path_keeps_instead_of_importing_pydicom():
+    from pydicom.charset import convert_encodings
+    from pydicom.datadict import tag_for_keyword
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
+
+    from anonymiser import elements, identity, values
+    from anonymiser.meta import IMPLEMENTATION_CLASS_UID
+    assert IMPLEMENTATION_CLASS_UID == PYDICOM_IMPLEMENTATION_UID
+    assert all(tag_for_keyword(k) == t for k, t in fastpath.IDENTITY_TAGS.items())
+    assert set(fastpath.IDENTITY_TAGS) == {*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS, "StudyInstanceUID"}
+    import json
+    from importlib.resources import files
+    doc = json.loads(files("anonymiser").joinpath("data/class_uid_tags.json").read_text())
+    assert values.class_uid_tags() == frozenset(tag_for_keyword(k) for k in doc["keywords"])
+    assert all(convert_encodings([c]) == codecs for c, codecs in identity.PLAIN_CODECS.items())
+    for syntax, implicit in elements.NATIVE.items():
+        assert UID(syntax).is_implicit_VR == implicit and UID(syntax).is_little_endian and not UID(syntax).is_compressed
+
+
+def test_the_byte_path_runs_without_importing_pydicom(small_study, tmp_path):
+    """The point of the byte path: a worker that only meets common files never pays for
+    importing pydicom (and numpy behind it). Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+    code = ("import sys; from anonymiser import anonymise_folder, AnonymiseOptions; "
+            f"r = anonymise_folder({str(small_study.root)!r}, {str(tmp_path / 'out')!r}, "
+            "AnonymiseOptions(trial_id='T', site_id='S', workers=1, verify=False)); "
+            "assert r.written == 8 and r.failed == 0, r.files; "
+            "print('pydicom' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
