@@ -17,6 +17,17 @@ def check_id(kind: str, value: str | None) -> None:
         raise ConfigError(f"{kind} must be 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit)")
 
 
+#: Trial texts (sponsor, protocol and site names, ...) go into LO elements of every file, whatever
+#: its character set: the default repertoire (printable ASCII), no backslash (a value separator).
+TEXT_PATTERN = re.compile(r"^[ -\[\]-~]{0,64}$")
+
+
+def check_text(kind: str, value: str | None) -> None:
+    if value is not None and not TEXT_PATTERN.match(value):
+        raise ConfigError(f"{kind} must be at most 64 printable ASCII characters without '\\' "
+                          "(it is written into every file, whatever character set the file uses)")
+
+
 @dataclass(frozen=True)
 class AnonymiseOptions:
     trial_id: str
@@ -43,6 +54,10 @@ class AnonymiseOptions:
         for kind, value in (("trial ID", self.trial_id), ("site ID", self.site_id),
                             ("subject ID", self.subject_id), ("session ID", self.session_id)):
             check_id(kind, value)
+        for kind, value in (("sponsor", self.sponsor), ("protocol name", self.protocol_name),
+                            ("site name", self.site_name), ("time point", self.time_point),
+                            ("coordinating center", self.coordinating_center)):
+            check_text(kind, value)
         try:
             annex_e.parse_options(self.profile_options)
         except KeyError as exc:

@@ -206,14 +206,15 @@ def test_trial_block_bytes_are_pydicoms(names, implicit):
         trial_block(TrialIdentity("T", "S", "S-A", "S-A-B", "Спонсор"), options, "MODIFIED", implicit)
 
 
-def test_trial_values_outside_latin1_take_the_dataset_path_with_same_bytes(small_study, tmp_path):
-    options = AnonymiseOptions(trial_id="T", site_id="S", sponsor="Спонсор", site_name="Hôpital")
-    files, results = _both_paths(small_study.root, tmp_path, options)
-    assert all(o.status == "written" for o in results[True][1])
-    _assert_same(results)
-    settings = single.Settings(options, site.load_site_key(None), str(small_study.root), str(tmp_path / "d"), {}, {})
-    with pytest.raises(fastpath.Decline):
-        single._anonymise_bytes(files[0], "x", settings)
+@pytest.mark.parametrize("field,value", [("sponsor", "Спонсор"), ("site_name", "Hôpital Saint-Éloi"),
+                                         ("protocol_name", "A\\B"), ("time_point", "x" * 65)])
+def test_trial_texts_outside_the_default_repertoire_are_refused(field, value):
+    """They would be written into files whose character set may not hold them (a Latin-1 site
+    name in a UTF-8 file reads as garbage); a backslash would split the value in two."""
+    from sdu.errors import ConfigError
+    with pytest.raises(ConfigError, match="printable ASCII"):
+        AnonymiseOptions(trial_id="T", site_id="S", **{field: value})
+    AnonymiseOptions(trial_id="T", site_id="S", **{field: "Hopital Saint-Eloi (Lyon) #2"})
 
 
 def test_literals_the_byte_path_keeps_instead_of_importing_pydicom():
