@@ -86,7 +86,7 @@ class _Clean:
                 action = _action(tag, columns)
                 if action == "X":
                     return False
-                if action == "X/Z" and (items if vr == "SQ" else length):
+                if action in ("X/Z", "Z") and (items if vr == "SQ" else length):
                     return False  # (even blank padding: the pydicom path decides what counts as a value)
                 child = action is not None
             if vr == "SQ":

@@ -1,6 +1,6 @@
 """Checks on one parsed output dataset, at every depth (PS3.15 Annex E, Table E.1-1).
 
-* profile: an element the profile removes (X) is absent; an X/Z element is absent or empty;
+* profile: an element the profile removes (X) is absent; an X/Z or Z element is absent or empty;
   X sequences are absent, others are recursed into. The action is computed with the options the
   FILE declares in its De-identification Method Code Sequence.
 * private: no private element remains (unless Retain Safe Private is declared and the
@@ -130,13 +130,14 @@ class DatasetCheck:
         if action == "X":
             self._add("profile", node, "present, but the profile removes this element (X)")
             return False
-        if action == "X/Z":
+        if action in ("X/Z", "Z"):
+            what = "removes or empties" if action == "X/Z" else "empties"
             if node.vr == "SQ":
                 if len(ds[node.tag].value or ()):
-                    self._add("profile", node, "has items, but the profile removes or empties this sequence (X/Z)")
+                    self._add("profile", node, f"has items, but the profile {what} this sequence ({action})")
                     return False
             elif node.has_value():
-                self._add("profile", node, "has a value, but the profile removes or empties this element (X/Z)")
+                self._add("profile", node, f"has a value, but the profile {what} this element ({action})")
         return True
 
     def _private(self, ds: Dataset, node: Node) -> None:

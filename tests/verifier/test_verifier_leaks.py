@@ -44,10 +44,13 @@ def test_name_in_a_private_tag(clean, source_study):
 
 def test_name_in_a_nested_sequence_staff(clean, source_study):
     _edit(clean.path("RTSTRUCT"), lambda ds: setattr(ds.RTROIObservationsSequence[0], "ROIInterpreter", "Falconbridge^L"))
-    [f] = _only(clean, source_study, "RTSTRUCT")
+    f, z = sorted(_only(clean, source_study, "RTSTRUCT"), key=lambda x: x.check)
     assert (f.check, f.tag_path, f.keyword_path) == (
         "identifiers", "(3006,0080)[0]/(3006,00A6)", "RTROIObservationsSequence[0].ROIInterpreter")
     assert f.message == "contains a person's name (from source)"
+    # ROI Interpreter is Z in Table E.1-1: a value there is also a profile finding
+    assert (z.check, z.tag_path) == ("profile", "(3006,0080)[0]/(3006,00A6)")
+    assert z.message == "has a value, but the profile empties this element (Z)"
 
 
 def test_name_in_a_nested_sequence_request(clean, source_study):
@@ -227,3 +230,12 @@ def test_progress_is_reported(clean, source_study):
     calls = []
     verify_folder(clean.root, VerifyOptions(), progress=lambda done, total: calls.append((done, total)))
     assert calls and calls[-1] == (9, 9)
+
+
+def test_a_value_left_where_the_profile_empties_is_caught_even_if_not_an_identifier(clean, source_study):
+    """Z (zero-length) elements: any value is a finding, whether or not it matches an
+    identifier of the subject (an accession number the originals never held, here)."""
+    _edit(clean.path("CT"), lambda ds: setattr(ds, "AccessionNumber", "Q99ZZ7"))
+    [f] = _only(clean, source_study, "CT")
+    assert (f.check, f.tag_path, f.keyword_path) == ("profile", "(0008,0050)", "AccessionNumber")
+    assert f.message == "has a value, but the profile empties this element (Z)"
