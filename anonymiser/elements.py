@@ -78,8 +78,10 @@ def read_file(buf: bytes) -> PartTen:
     meta, pos = {}, 132
     while pos + 8 <= len(buf) and _U16(buf, pos)[0] == 0x0002:
         group, elem = _TAG(buf, pos)
-        vr = buf[pos + 4:pos + 6]
-        if vr in (b"OB", b"UN", b"UT", b"SQ", b"OW"):
+        vr = buf[pos + 4:pos + 6].decode("latin-1")
+        if vr not in KNOWN_VRS:
+            raise Decline("file meta VR")
+        if vr in LONG_VRS:
             length, start = _U32(buf, pos + 8)[0], pos + 12
         else:
             length, start = _U16(buf, pos + 6)[0], pos + 8

@@ -248,3 +248,17 @@ def test_the_byte_path_runs_without_importing_pydicom(small_study, tmp_path):
             "print('pydicom' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_file_meta_with_a_long_vr_element_is_read_right(small_study, tmp_path):
+    """(0002,0026) Source Presentation Address is UR: a 4-byte length in the file meta."""
+    import pydicom
+    src = tmp_path / "src"
+    src.mkdir()
+    ds = pydicom.dcmread(small_study.ct[0])
+    ds.file_meta.SourcePresentationAddress = "https://pacs.example.org/wado"
+    ds.save_as(src / "ct.dcm", enforce_file_format=True)
+    options = AnonymiseOptions(trial_id="T", site_id="S")
+    files, results = _both_paths(src, tmp_path, options)
+    _assert_same(results)
+    _taken(files, options, tmp_path)
