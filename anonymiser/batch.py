@@ -91,13 +91,17 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                              ["basic", *options.profile_options], [],
                              [{"path": s.path, "reason": s.reason} for s in unreadable])
     originals = _OriginalsReader(src)
-    with LinkageStore(linkage_path) as store:
-        linker = _Linker(store, options)
-        read_originals = originals.start if options.verify else (lambda: None)
-        for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress,
-                            read_originals):
-            linker.add(outcome)  # as results stream in: the UID lists are not kept
-            report.files.append(outcome)
+    try:
+        with LinkageStore(linkage_path) as store:
+            linker = _Linker(store, options)
+            read_originals = originals.start if options.verify else (lambda: None)
+            for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress,
+                                read_originals):
+                linker.add(outcome)  # as results stream in: the UID lists are not kept
+                report.files.append(outcome)
+    except BaseException:
+        originals.abandon()
+        raise
     report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
     report.seconds = time.perf_counter() - started
     _write_report(report, dest)  # before verifying: the verifier scans it too (it names source paths)
@@ -118,6 +122,11 @@ class _OriginalsReader:
     def start(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._future = self._pool.submit(_collect_originals, self.src)
+
+    def abandon(self) -> None:
+        """The run failed: don't wait for the read (it only reads; its result is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def result(self):
         if self._future is None:  # nothing to anonymise: the verifier reads the originals itself

@@ -13,12 +13,11 @@ import struct
 from functools import lru_cache
 from typing import NamedTuple
 
+from .encoding import LONG_VRS, UNDEFINED
 
-UNDEFINED = 0xFFFFFFFF
+
 ITEM, ITEM_END, SEQ_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 PIXEL_DATA = 0x7FE00010
-#: VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
 KNOWN_VRS = frozenset({"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "PN", "SH",
                        "SL", "SS", "ST", "TM", "UI", "UL", "US"}) | LONG_VRS
 

@@ -10,18 +10,18 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 """
 from __future__ import annotations
 
-import struct
-
+from . import identity
 from .context import Context
 from .dates import shift_value
-from .elements import LONG_VRS, UNDEFINED, Decline, Element, PartTen, read_file, text, value
+from .elements import Decline, Element, PartTen, read_file, text, value
+from .encoding import IMPLICIT, ITEM, ITEM_END, LONG, SEQ_END, UNDEFINED, header
 from .plan import COMBINED, plan_for, repeating_action
 from .values import ASCII_VRS, DUMMIES, TEXT_VRS, class_uid_tags, replace_uid
 
 __all__ = ["Decline", "Walker", "read_file", "subject_values", "text"]
 
 #: Character sets whose text the scrub pre-test and the identity read handle like pydicom.
-PLAIN_CHARSETS = frozenset({"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"})
+PLAIN_CHARSETS = frozenset({"", *identity.PLAIN_CODECS})
 #: Top-level elements read through pydicom for the subject's identity (a handful per file).
 IDENTITY_TAGS = {  # keyword -> tag (a test holds these to pydicom's dictionary)
     "PatientName": 0x00100010, "ReferringPhysicianName": 0x00080090, "OperatorsName": 0x00081070,
@@ -35,10 +35,6 @@ OTHER_PATIENT_IDS_SEQUENCE, PATIENT_ID = 0x00101002, 0x00100020
 BINARY_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "AT", "OB", "OW", "OD", "OF", "OL", "OV", "SV", "UV"})
 NUMERIC_DUMMY = {"US": b"\0\0", "SS": b"\0\0", "UL": b"\0" * 4, "SL": b"\0" * 4, "FL": b"\0" * 4, "FD": b"\0" * 8}
 
-_SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
-_ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, UNDEFINED)
-_ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
-_SEQ_END = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
 
 
 def subject_values(buf: bytes, part: PartTen) -> tuple[dict[str, list[str]], str]:
@@ -83,15 +79,12 @@ class Walker:
 
     # -- output -----------------------------------------------------------------------------
     def header(self, e: Element, length: int) -> bytes:
-        g, el = e.tag >> 16, e.tag & 0xFFFF
-        if self.implicit:
-            return _IMPLICIT(g, el, length)
-        return (_LONG if e.vr in LONG_VRS else _SHORT)(g, el, e.vr.encode(), length)
+        return header(e.tag, e.vr, length, self.implicit)
 
     def raw(self, e: Element) -> list:
         """The element as it came (pixel data included: a slice, never decoded)."""
         if e.undefined:  # encapsulated pixel data: its items, then a zero-length delimiter
-            return [self.header(e, UNDEFINED), memoryview(self.buf)[e.value:e.value + e.length], _SEQ_END]
+            return [self.header(e, UNDEFINED), memoryview(self.buf)[e.value:e.value + e.length], SEQ_END]
         data = memoryview(self.buf)[e.value:e.value + e.length]
         if e.length % 2:
             pad = b"\0" if not self.implicit and e.vr in ("UI", "OB", "UN") else b" "
@@ -111,12 +104,12 @@ class Walker:
 
     def sequence(self, e: Element, items) -> list:
         g, el = e.tag >> 16, e.tag & 0xFFFF
-        out = [_IMPLICIT(g, el, UNDEFINED) if self.implicit else _LONG(g, el, b"SQ", UNDEFINED)]
+        out = [IMPLICIT(g, el, UNDEFINED) if self.implicit else LONG(g, el, b"SQ", UNDEFINED)]
         for item in items:
-            out.append(_ITEM)
+            out.append(ITEM)
             out += self.encode(item)
-            out.append(_ITEM_END)
-        out.append(_SEQ_END)
+            out.append(ITEM_END)
+        out.append(SEQ_END)
         return out
 
     # -- the walk -----------------------------------------------------------------------------

@@ -10,18 +10,18 @@ import struct
 
 from sdu import __version__
 
+from .encoding import header
+
 IMPLEMENTATION_VERSION = f"SDU_{__version__}"[:16]
 #: Written by both paths (pydicom's implementation class UID, as the Dataset path always wrote;
 #: a literal so the byte path needs no pydicom).
 IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.8.498.1"
-_SHORT, _LONG = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack
 
 
 def _element(element: int, vr: bytes, data: bytes) -> bytes:
     if len(data) % 2:
         data += b"\0" if vr == b"UI" else b" "
-    head = _LONG(2, element, vr, len(data)) if vr == b"OB" else _SHORT(2, element, vr, len(data))
-    return head + data
+    return header(0x00020000 | element, vr.decode(), len(data), False) + data
 
 
 def file_meta(sop_class: str, sop_instance: str, transfer_syntax: str) -> bytes:
@@ -33,4 +33,4 @@ def file_meta(sop_class: str, sop_instance: str, transfer_syntax: str) -> bytes:
         _element(0x0012, b"UI", IMPLEMENTATION_CLASS_UID.encode("ascii")),
         _element(0x0013, b"SH", IMPLEMENTATION_VERSION.encode("ascii")),
     ))
-    return _SHORT(2, 0, b"UL", 4) + struct.pack("<L", len(body)) + body
+    return header(0x00020000, "UL", 4, False) + struct.pack("<L", len(body)) + body

@@ -6,15 +6,14 @@ space, the code sequence with defined lengths. A value outside Latin-1 is left t
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
 from sdu import __version__
 from sdu.standard import annex_e
 
-_SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
-_ITEM = struct.Struct("<HHL").pack
+from .encoding import IMPLICIT, header
+
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,7 @@ def _text(value: str | list[str]) -> bytes:
 
 
 def _element(tag: int, vr: str, data: bytes, implicit: bool) -> bytes:
-    g, e = tag >> 16, tag & 0xFFFF
-    if implicit:
-        return _IMPLICIT(g, e, len(data)) + data
-    return (_LONG if vr == "SQ" else _SHORT)(g, e, vr.encode(), len(data)) + data
+    return header(tag, vr, len(data), implicit) + data
 
 
 @lru_cache(maxsize=64)
@@ -64,6 +60,6 @@ def trial_block(t: TrialIdentity, options: frozenset, dates: str, implicit: bool
     for code, meaning in [(basic_code, basic_meaning), *((o.code, o.meaning) for o in chosen)]:
         body = b"".join(_element(tag, vr, _text(v), implicit) for tag, vr, v in
                         ((0x00080100, "SH", code), (0x00080102, "SH", "DCM"), (0x00080104, "LO", meaning)))
-        items += _ITEM(0xFFFE, 0xE000, len(body)) + body
+        items += IMPLICIT(0xFFFE, 0xE000, len(body)) + body
     out.append((0x00120064, _element(0x00120064, "SQ", items, implicit)))
     return tuple(sorted(out))

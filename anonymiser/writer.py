@@ -3,14 +3,13 @@
 pydicom's writer re-encodes every element through several Python calls; for a CT slice that
 costs more than the whole profile walk. Here an element the walk did not touch (still a
 ``RawDataElement``, value bytes as read, length defined) is copied with a header built in one
-``struct.pack``; everything else (changed values, converted sequences, undefined lengths) goes
+``struct`` pack; everything else (changed values, converted sequences, undefined lengths) goes
 through pydicom's own ``write_data_element``. Little-endian transfer syntaxes only; anything
 else is written by pydicom entirely. The output is byte-for-byte what pydicom would write for
 the raw elements, and pixel data is never decoded.
 """
 from __future__ import annotations
 
-import struct
 from io import BytesIO
 from typing import BinaryIO
 
@@ -19,9 +18,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_data_element, write_file_meta_info
 
-#: VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
-LONG_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"})
-UNDEFINED = 0xFFFFFFFF
+from .encoding import IMPLICIT, ITEM, ITEM_END, LONG, LONG_VRS, SEQ_END, SHORT, UNDEFINED
+
 
 
 def encode(ds: Dataset) -> bytes:
@@ -51,10 +49,6 @@ def write(ds: Dataset, out: BinaryIO) -> None:
     _write_elements(fp, ds, implicit, encodings)
 
 
-_SHORT, _LONG, _IMPLICIT = struct.Struct("<HH2sH").pack, struct.Struct("<HH2s2xL").pack, struct.Struct("<HHL").pack
-_ITEM = struct.pack("<HHL", 0xFFFE, 0xE000, UNDEFINED)
-_ITEM_END = struct.pack("<HHL", 0xFFFE, 0xE00D, 0)
-_SEQ_END = struct.pack("<HHL", 0xFFFE, 0xE0DD, 0)
 
 
 def _write_elements(fp, ds: Dataset, implicit: bool, encodings) -> None:
@@ -74,19 +68,19 @@ def _write_elements(fp, ds: Dataset, implicit: bool, encodings) -> None:
                 value += b"\0" if elem.VR in ("UI", "OB", "UN") else b" "
             g, e = tag >> 16, tag & 0xFFFF
             if implicit:
-                fp.write(_IMPLICIT(g, e, len(value)))
+                fp.write(IMPLICIT(g, e, len(value)))
             elif elem.VR in LONG_VRS:
-                fp.write(_LONG(g, e, elem.VR.encode(), len(value)))
+                fp.write(LONG(g, e, elem.VR.encode(), len(value)))
             else:
-                fp.write(_SHORT(g, e, elem.VR.encode(), len(value)))
+                fp.write(SHORT(g, e, elem.VR.encode(), len(value)))
             fp.write(value)
         elif type(elem) is not RawDataElement and elem.VR == "SQ":
             g, e = tag >> 16, tag & 0xFFFF
-            fp.write(_IMPLICIT(g, e, UNDEFINED) if implicit else _LONG(g, e, b"SQ", UNDEFINED))
+            fp.write(IMPLICIT(g, e, UNDEFINED) if implicit else LONG(g, e, b"SQ", UNDEFINED))
             for item in elem.value:
-                fp.write(_ITEM)
+                fp.write(ITEM)
                 _write_elements(fp, item, implicit, encodings)
-                fp.write(_ITEM_END)
-            fp.write(_SEQ_END)
+                fp.write(ITEM_END)
+            fp.write(SEQ_END)
         else:
             write_data_element(fp, ds[tag], encodings)
