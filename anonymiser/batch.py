@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import tempfile
 import time
+from datetime import datetime, timezone
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from sdu import site
-from sdu.dicomfiles import heavy_first, iter_candidate_files
-from sdu.errors import ConfigError
+from sdu.dicomfiles import check_complete, heavy_first, iter_candidate_files
+from sdu.errors import ConfigError, NotDicomError
 from sdu.linkage import LinkageStore, SubjectLink
 
 from .options import AnonymiseOptions
@@ -49,7 +52,8 @@ def _map(fn, items: list, workers: int, progress: Progress | None, started: Call
             if progress:
                 progress(done, total)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
         results = pool.map(fn, items, chunksize=max(1, min(16, total // (workers * 4))))
         started()
         for result in results:
@@ -57,14 +61,19 @@ def _map(fn, items: list, workers: int, progress: Progress | None, started: Call
             done += 1
             if progress:
                 progress(done, total)
+    finally:  # also when the caller stops early (destination full): queued files are not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOptions,
                      progress: Progress | None = None) -> AnonymiseReport:
     """Anonymise every DICOM file below ``src`` into ``dest`` and verify the result.
 
-    Returns the report (also written to ``dest/sdu-report.anonymise.json``); raises
-    :class:`ConfigError` only for problems with the whole run (folders, key, linkage).
+    Returns the report. DEST gets the report that may leave the site
+    (``sdu-report.anonymise.json``, :meth:`AnonymiseReport.for_destination`); the full one, with
+    source paths, goes to the site folder (``reports/<trial>/<run>.anonymise.json``). Raises
+    :class:`ConfigError` only for problems with the whole run (folders, key, linkage, a
+    destination that cannot be written).
     """
     started = time.perf_counter()
     src, dest = Path(src), Path(dest)
@@ -75,10 +84,10 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         from .dicomedit import load_script
         for name, text in options.scripts:
             load_script(text, name)  # a bad script fails now, not at file 500
-    dest.mkdir(parents=True, exist_ok=True)
+    _check_destination(dest)
 
-    unreadable = []
-    paths = heavy_first([str(p) for p in iter_candidate_files(src, unreadable)])
+    skipped = []
+    paths = heavy_first([str(p) for p in iter_candidate_files(src, skipped)])
     with LinkageStore(linkage_path) as store:
         known = dict(store.db.execute("SELECT patient_id, subject_id FROM subjects WHERE trial=?",
                                       (options.trial_id,)).fetchall())
@@ -89,8 +98,10 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     settings = Settings(options, key, str(src), str(dest), known, sessions)
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
-                             [{"path": s.path, "reason": s.reason} for s in unreadable])
+                             [{"path": os.path.relpath(s.path, src), "reason": s.reason} for s in skipped],
+                             run=_run_id())
     originals = _OriginalsReader(src)
+    dest_failure = None
     try:
         with LinkageStore(linkage_path) as store:
             linker = _Linker(store, options)
@@ -99,17 +110,41 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                 read_originals):
                 linker.add(outcome)  # as results stream in: the UID lists are not kept
                 report.files.append(outcome)
+                if outcome.dest_error:
+                    dest_failure = outcome.reason
+                    break  # every further file would fail the same way
     except BaseException:
         originals.abandon()
         raise
     report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
     report.seconds = time.perf_counter() - started
-    _write_report(report, dest)  # before verifying: the verifier scans it too (it names source paths)
+    if dest_failure is not None:
+        originals.abandon()
+        _write_site_report(report)
+        raise ConfigError(f"{dest_failure}; stopped after {report.written} of {len(paths)} files "
+                          f"(site report: {report.site_report})", path=dest)
+    _write_reports(report, dest)  # before verifying: the verifier scans DEST's report too
     if options.verify:
         _verify(report, src, dest, linkage_path, options, originals.result())
         report.seconds = time.perf_counter() - started
-        _write_report(report, dest)
+        _write_reports(report, dest)
     return report
+
+
+def _run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+
+
+def _check_destination(dest: Path) -> None:
+    """DEST exists (created if needed) and takes a file: else a clear error naming it, now."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".sdu-probe-", dir=dest)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(f"cannot write to the destination folder: {exc.strerror or type(exc).__name__}",
+                          path=dest) from None
 
 
 class _OriginalsReader:
@@ -154,7 +189,7 @@ def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, 
         "failed": [f.path for f in verification.files if not f.ok],
         "notes": list(verification.notes), "report": VERIFY_REPORT_NAME,
     }
-    _write_json(dest / VERIFY_REPORT_NAME, verification.to_dict())
+    _write_json(dest / VERIFY_REPORT_NAME, {**verification.to_dict(), "folder": "."})
 
 
 def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: dict[str, str]) -> None:
@@ -162,9 +197,12 @@ def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: di
     from sdu.dicomfiles import read_dataset
     patients, studies = set(), set()
     for p in paths:
-        try:
-            ds = read_dataset(p, stop_before_pixels=True)
-        except Exception:  # noqa: BLE001 - reported by the anonymising pass
+        try:  # a damaged file is reported by the anonymising pass: it never decides for the batch
+            ds = read_dataset(p)
+            check_complete(ds, p)
+        except NotDicomError:
+            continue
+        except Exception:  # noqa: BLE001
             continue
         patients.add(str(ds.get("PatientID", "")))
         studies.add(str(ds.get("StudyInstanceUID", "")))
@@ -209,11 +247,33 @@ class _Linker:
         store.add_uids(o.trial_id, link["subject"], link["uids"])
 
 
-def _write_report(report: AnonymiseReport, dest: Path) -> None:
-    _write_json(dest / REPORT_NAME, report.to_dict())
+def _write_reports(report: AnonymiseReport, dest: Path) -> None:
+    _write_site_report(report)
+    try:
+        _write_json(dest / REPORT_NAME, report.for_destination())
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report into the destination folder: {exc.strerror}", path=dest) from None
 
 
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+def _write_site_report(report: AnonymiseReport) -> None:
+    """The full report (source paths, mapping) in the site folder, 0600: it never leaves the site."""
+    folder = site.site_dir() / "reports" / report.trial_id
+    path = folder / f"{report.run}.anonymise.json"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        report.site_report = str(path)
+        _write_json(path, report.to_dict(), mode=0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the site report: {exc.strerror}", path=folder) from None
+
+
+def _write_json(path: Path, obj, mode: int = 0o644) -> None:
+    """Atomically, as UTF-8 (never \\u-escaped: a byte search must see what is there)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1, ensure_ascii=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydicom.dataset import FileMetaDataset
 
-from sdu.dicomfiles import check_complete, read_dataset
+from sdu.dicomfiles import check_complete, header_note, read_dataset
 from sdu.errors import AnonymisationError
 
 from . import engine, identity
@@ -46,7 +46,7 @@ def _linkage_lookup(settings: Settings, kind: str, value: str) -> str | None:
 
 def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
     o = settings.options
-    ds = read_dataset(path)
+    ds = read_dataset(path, limits=o.limits)
     check_complete(ds, path)
     patient_id = str(ds.get("PatientID", "") or "").strip()
     study_uid = str(ds.get("StudyInstanceUID", "") or "").strip()
@@ -84,5 +84,8 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
     ds.preamble = b"\0" * 128
 
     series, sop = ds.get("SeriesInstanceUID"), ds.SOPInstanceUID
-    return _finish(settings, rel, lambda f: write(ds, f), series, sop, old_sop, ctx,
-                   (patient_id, subject, study_uid, session, found), changes)
+    outcome = _finish(settings, rel, lambda f: write(ds, f), series, sop, old_sop, ctx,
+                      (patient_id, subject, study_uid, session, found), changes)
+    if header_note(ds):
+        outcome.notes.append(header_note(ds))
+    return outcome

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sdu.errors import ConfigError
+from sdu.limits import DEFAULT_LIMITS, Limits
 from sdu.standard import annex_e
 
 #: Trial, site, subject and session IDs become folder names and DICOM values: keep them plain.
@@ -49,6 +50,8 @@ class AnonymiseOptions:
     linkage_db: Path | None = None
     workers: int = 2
     verify: bool = True
+    #: Caps on inflated size and element length (one hostile file cannot exhaust memory).
+    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         for kind, value in (("trial ID", self.trial_id), ("site ID", self.site_id),

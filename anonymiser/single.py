@@ -15,6 +15,10 @@ from pathlib import Path
 
 from sdu.errors import AnonymisationError, SDUError
 
+
+class DestinationError(SDUError):
+    """The destination folder refused a write (full, read-only): no later file will fare better."""
+
 from . import fastpath, identity
 from .context import Context
 from .meta import file_meta
@@ -55,6 +59,8 @@ def anonymise_file(path: str, settings: Settings) -> FileOutcome:
                 pass  # the Dataset path reads it (and names what is wrong with it, if anything)
         from .datasetpath import anonymise_dataset  # pydicom: imported only when a file needs it
         return anonymise_dataset(Path(path), rel, settings)
+    except DestinationError as exc:
+        return FileOutcome(rel, "failed", reason=exc.reason, dest_error=True)
     except SDUError as exc:
         return FileOutcome(rel, "failed", reason=exc.reason)
     except Exception as exc:  # noqa: BLE001 - one bad file never sinks the batch; no value in the reason
@@ -65,6 +71,8 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
     """The same steps as :func:`_anonymise` on the file's bytes (:mod:`.fastpath`)."""
     o = settings.options
     try:
+        if path.stat().st_size > o.limits.max_element:
+            raise fastpath.Decline("large: the Dataset path reads it with the element cap")
         buf = path.read_bytes()
     except OSError:
         raise fastpath.Decline("unreadable") from None
@@ -175,11 +183,14 @@ def _write(emit, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
     """Write atomically; an existing file with the same bytes is left alone, a different one kept
     beside it as a new version (same SOP Instance UID, different content: a re-send to report)."""
     final = dest_root / out_rel
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as f:
-            emit(f)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                emit(f)
+        except OSError as exc:
+            raise DestinationError(f"cannot write to the destination folder: {exc.strerror or type(exc).__name__}") from None
         version = 1
         while True:
             try:
@@ -190,5 +201,7 @@ def _write(emit, dest_root: Path, out_rel: Path) -> tuple[str, Path]:
                     return "identical", final.relative_to(dest_root)
                 version += 1
                 final = final.with_name(f"{out_rel.stem}.v{version}.dcm")
+            except OSError as exc:
+                raise DestinationError(f"cannot write to the destination folder: {exc.strerror}") from None
     finally:
         tmp.unlink(missing_ok=True)

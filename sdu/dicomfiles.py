@@ -1,56 +1,129 @@
 """Finding and reading DICOM files in a folder tree.
 
-Readers recurse and skip what is not DICOM: a session mounted by XNAT is
-``SCANS/<id>/DICOM/*.dcm`` beside catalog XML files. Nothing here decodes pixel data.
+DICOM is recognised by content, never by name: a file is DICOM when it carries the Part 10
+preamble and ``DICM`` marker, or when it starts with a data set (older exports write the data
+set alone, without preamble or file meta). Everything else met while walking is reported as
+skipped with its reason, so every input is accounted for. Symbolic links inside the tree are
+followed once (loop-safe); a link leading outside it is reported, not followed. Nothing here
+decodes pixel data.
 """
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .errors import NotDicomError
+from .limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from pydicom.dataset import FileDataset
 
-#: Files that are never DICOM and are skipped without a report entry.
-SKIP_SUFFIXES = {".xml", ".json", ".txt", ".log", ".md", ".csv", ".html", ".db", ".sqlite"}
-SKIP_NAMES = {"DICOMDIR", ".DS_Store", "Thumbs.db"}
+#: The Media Storage Directory SOP Class: a DICOMDIR (an index of a medium, not an object to send).
+MEDIA_DIRECTORY_CLASS = b"1.2.840.10008.1.3.10"
+DEFLATED = "1.2.840.10008.1.2.1.99"
+#: First two bytes of a data set written without preamble: group 0002 or 0008, little or big endian.
+_BARE_STARTS = (b"\x02\x00", b"\x08\x00", b"\x00\x08")
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A path met while walking that could not be considered (e.g. unreadable folder)."""
+    """A path met while walking that is not processed, and why (e.g. not DICOM, unreadable folder)."""
 
     path: str
     reason: str
 
 
-def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) -> Iterator[Path]:
-    """Yield every regular file below ``root`` that may be DICOM, in a stable order.
+def sniff(head: bytes) -> str | None:
+    """What the first bytes of a file say it is: ``"part10"``, ``"bare"`` (a data set without
+    preamble/file meta), ``"dicomdir"`` or None (not DICOM)."""
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "dicomdir" if MEDIA_DIRECTORY_CLASS + b"\0" in head[132:600] else "part10"
+    if len(head) >= 8 and head[:2] in _BARE_STARTS and head[2:4] != b"\xff\xff":
+        return "bare"
+    return None
 
-    Catalog/report files (by suffix) and DICOMDIR are passed over silently. Folders that cannot
-    be read are added to ``errors`` (when given) instead of aborting the walk.
+
+def _why_not(head: bytes) -> str:
+    if not head:
+        return "empty file"
+    text = head.lstrip()[:5].lower()
+    if text.startswith((b"<?xml", b"<")):
+        return "not DICOM (XML or HTML)"
+    if text.startswith((b"{", b"[")):
+        return "not DICOM (JSON)"
+    return "not DICOM (no DICM marker and no data set at the start)"
+
+
+def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) -> Iterator[Path]:
+    """Yield every DICOM file below ``root`` (recognised by content), in a stable order.
+
+    Whatever is not processed goes to ``errors`` (when given) with its reason: not DICOM, a
+    DICOMDIR, an unreadable file or folder, a symbolic link leaving ``root``, a second path to a
+    file already met. Links inside ``root`` are followed once.
     """
+    skip = errors.append if errors is not None else (lambda s: None)
     root = Path(root)
     if root.is_file():
         yield root
         return
+    top = Path(os.path.realpath(root))
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[tuple[int, int]] = set()
 
-    def onerror(exc: OSError) -> None:
-        if errors is not None:
-            errors.append(Skipped(str(exc.filename), f"cannot read folder: {exc.strerror}"))
+    def inside(real: str) -> bool:
+        return real == str(top) or real.startswith(str(top) + os.sep)
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name in SKIP_NAMES or name.startswith(".") or Path(name).suffix.lower() in SKIP_SUFFIXES:
+    def visit(folder: Path) -> Iterator[Path]:
+        try:
+            st = folder.stat()
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                skip(Skipped(str(folder), "folder already visited (a symbolic link loops back)"))
+                return
+            seen_dirs.add((st.st_dev, st.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skip(Skipped(str(folder), f"cannot read folder: {exc.strerror}"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    real = os.path.realpath(path)
+                    if not inside(real):
+                        skip(Skipped(str(path), "symbolic link leading outside the source folder (not followed)"))
+                        continue
+                if entry.is_dir():  # follows a link that stays inside
+                    yield from visit(path)
+                    continue
+                if not entry.is_file():
+                    skip(Skipped(str(path), "not a regular file" if os.path.lexists(path) else "broken symbolic link"))
+                    continue
+                st = entry.stat()
+            except OSError as exc:
+                skip(Skipped(str(path), f"cannot read: {exc.strerror}"))
                 continue
-            path = Path(dirpath, name)
-            if path.is_file() and not path.is_symlink():
+            if (st.st_dev, st.st_ino) in seen_files:
+                skip(Skipped(str(path), "same file as another path already counted (a link)"))
+                continue
+            seen_files.add((st.st_dev, st.st_ino))
+            try:
+                with open(path, "rb") as f:
+                    head = f.read(600)
+            except OSError as exc:
+                skip(Skipped(str(path), f"cannot read file: {exc.strerror}"))
+                continue
+            kind = sniff(head)
+            if kind == "dicomdir":
+                skip(Skipped(str(path), "DICOMDIR: an index of a medium, not an object to send"))
+            elif kind is None:
+                skip(Skipped(str(path), _why_not(head)))
+            else:
                 yield path
+
+    yield from visit(root)
 
 
 def has_dicom_preamble(path: str | Path) -> bool:
@@ -60,11 +133,42 @@ def has_dicom_preamble(path: str | Path) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
-def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: bool = False) -> FileDataset:
+def check_inflated_size(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> None:
+    """For a deflated file: raise :class:`NotDicomError` when its data set inflates past the cap.
+
+    Inflates in bounded chunks and counts (nothing kept), before pydicom inflates it whole.
+    """
+    import pydicom
+
+    with open(path, "rb") as f:
+        pydicom.filereader.read_preamble(f, False)
+        pydicom.filereader._read_file_meta_info(f)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        total = 0
+        while True:
+            chunk = f.read(1 << 16)
+            data = inflater.decompress(chunk, 1 << 20) if chunk else b""
+            while True:
+                total += len(data)
+                if total > limits.max_inflated:
+                    raise NotDicomError(f"deflated data set inflates past the cap of {limits.max_inflated} bytes "
+                                        "(--max-inflated-size)", path=path)
+                if not inflater.unconsumed_tail:
+                    break
+                data = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
+            if not chunk or inflater.eof:
+                return
+
+
+def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: bool = False,
+                 limits: Limits = DEFAULT_LIMITS) -> FileDataset:
     """Read one file, raising :class:`NotDicomError` (naming the file and reason) when it can't.
 
-    Files without the Part 10 preamble/meta header are refused unless ``force`` is set: a
-    file whose transfer syntax has to be guessed is not something to anonymise blindly.
+    A data set written without preamble or file meta (older exports, often implicit VR) is read
+    too, as is a file meta without transfer syntax: the encoding pydicom detects is set as the
+    transfer syntax and :func:`header_note` says what was missing. ``force`` also tries content
+    that does not look like DICOM at all. A deflated data set that inflates past
+    ``limits.max_inflated``, or an element longer than ``limits.max_element``, is refused.
     """
     import pydicom  # here, not at module level: listing files needs no pydicom
     from pydicom.errors import InvalidDicomError
@@ -72,27 +176,58 @@ def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: b
     path = Path(path)
     try:
         size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(600)
     except OSError as exc:
         raise NotDicomError(f"cannot read file: {exc.strerror}", path=path) from None
     if size == 0:
         raise NotDicomError("empty file", path=path)
+    kind = sniff(head)
+    if kind is None and not force:
+        raise NotDicomError(_why_not(head), path=path)
+    if kind == "dicomdir":
+        raise NotDicomError("DICOMDIR: an index of a medium, not an object to send", path=path)
     try:
-        if not force and not has_dicom_preamble(path):
-            raise NotDicomError("not a DICOM Part 10 file (no preamble/'DICM' marker)", path=path)
-        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, force=force)
+        if kind == "part10" and DEFLATED.encode() in head[132:]:
+            check_inflated_size(path, limits)
+        defer = limits.max_element if size > limits.max_element else None
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels, force=True, defer_size=defer)
     except NotDicomError:
         raise
     except PermissionError:
         raise NotDicomError("permission denied", path=path) from None
-    except InvalidDicomError as exc:
-        raise NotDicomError(f"not DICOM: {exc}", path=path) from None
+    except InvalidDicomError:
+        raise NotDicomError("not DICOM", path=path) from None
     except Exception as exc:  # pydicom raises many types on truncated or damaged files
         raise NotDicomError(f"damaged or truncated DICOM ({type(exc).__name__})", path=path) from None
-    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
-        raise NotDicomError("no File Meta Information (transfer syntax unknown)", path=path)
     if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
         raise NotDicomError("no SOP Class/Instance UID: not a DICOM object", path=path)
+    if defer is not None:
+        for tag, raw in ds._dict.items():
+            length = getattr(raw, "length", 0)
+            if getattr(raw, "value", b"") is None and length not in (None, 0xFFFFFFFF) and length > limits.max_element:
+                raise NotDicomError(f"element {raw.tag} is {length} bytes, over the cap of {limits.max_element} "
+                                    "(--max-element-size)", path=path)
+    if "TransferSyntaxUID" not in ds.file_meta:
+        _set_detected_syntax(ds)
     return ds
+
+
+def _set_detected_syntax(ds) -> None:
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    implicit, little = ds.original_encoding
+    if implicit is None:
+        raise NotDicomError("transfer syntax could not be detected")
+    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+    ds.sdu_header_note = ("no preamble or file meta" if ds.preamble is None
+                          else "no transfer syntax in the file meta") + f" (read as {ds.file_meta.TransferSyntaxUID.name})"
+
+
+def header_note(ds) -> str | None:
+    """What :func:`read_dataset` had to supply for a file without a full Part 10 header, or None."""
+    return getattr(ds, "sdu_header_note", None)
 
 
 def check_complete(ds: FileDataset, path: str | Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pydicom
 from pydicom.dataset import Dataset
 
-from sdu.dicomfiles import Skipped, has_dicom_preamble, iter_candidate_files, read_dataset
+from sdu.dicomfiles import Skipped, header_note, iter_candidate_files, read_dataset
 from sdu.errors import NotDicomError
 
 RT_MODALITIES = {"RTSTRUCT", "RTPLAN", "RTDOSE", "RTIMAGE", "RTRECORD"}
@@ -57,23 +57,12 @@ class Session:
 
 
 def read_any(path: Path, *, stop_before_pixels: bool = True) -> tuple[Dataset, bool]:
-    """Read a file as DICOM; files lacking the Part 10 header are read with ``force``.
+    """Read a file as DICOM, Part 10 or a bare data set (older exports).
 
-    Returns the dataset and whether it was forced. Raises :class:`NotDicomError`.
+    Returns the dataset and whether it lacked the Part 10 header. Raises :class:`NotDicomError`.
     """
-    try:
-        return read_dataset(path, stop_before_pixels=stop_before_pixels), False
-    except NotDicomError:
-        if has_dicom_preamble(path):
-            raise
-    try:
-        ds = pydicom.dcmread(path, force=True, stop_before_pixels=stop_before_pixels)
-        ok = "SOPClassUID" in ds and "SOPInstanceUID" in ds and "Modality" in ds
-    except Exception:
-        ok = False
-    if not ok:
-        raise NotDicomError("not DICOM (no Part 10 header, and no SOP Class/Instance UID)", path=path)
-    return ds, True
+    ds = read_dataset(path, stop_before_pixels=stop_before_pixels)
+    return ds, header_note(ds) is not None
 
 
 def _text(ds: Dataset, keyword: str) -> str | None:

@@ -21,7 +21,7 @@ def sdu_errors():
 
 
 def echo_json(obj) -> None:
-    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+    click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str, ensure_ascii=False))
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import click
 
 from .. import site
 from ..errors import ConfigError
+from ..limits import DEFAULT_LIMITS, MIB, Limits
 from ..standard import annex_e
 from ._common import echo_json, progress_bar, sdu_errors
 
@@ -40,10 +41,15 @@ def site_scripts() -> list[Path]:
 @click.option("--site-name", default="", help="Clinical Trial Site Name.")
 @click.option("--time-point", default="", help="Clinical Trial Time Point ID.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--max-inflated-size", type=click.IntRange(1), default=DEFAULT_LIMITS.max_inflated // MIB,
+              show_default=True, help="MiB a deflated file may inflate to; larger ones are refused.")
+@click.option("--max-element-size", type=click.IntRange(1), default=DEFAULT_LIMITS.max_element // MIB,
+              show_default=True, help="MiB a single element may hold; files with a larger one are refused.")
 @click.option("--no-verify", is_flag=True, help="Skip verification (the output then cannot be approved).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_file, linkage_db, scripts,
-            profile_options, no_trial_defaults, sponsor, site_name, time_point, workers, no_verify, as_json):
+            profile_options, no_trial_defaults, sponsor, site_name, time_point, workers, max_inflated_size,
+            max_element_size, no_verify, as_json):
     """Anonymise every DICOM file below SRC into DEST, then verify DEST.
 
     PS3.15 Annex E Basic Profile (+ options), keyed UIDs, Clinical Trial modules. Exit 0 only
@@ -66,7 +72,7 @@ def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_f
             trial_id=trial_id, site_id=site_id, subject_id=subject_id, session_id=session_id,
             profile_options=chosen, sponsor=sponsor, site_name=site_name, time_point=time_point,
             scripts=tuple(texts), key_file=key_file, linkage_db=linkage_db, workers=workers,
-            verify=not no_verify)
+            verify=not no_verify, limits=Limits(max_inflated_size * MIB, max_element_size * MIB))
         with progress_bar("Anonymising", disable=as_json) as advance:
             report = anonymise_folder(src, dest, options, progress=advance)
     if as_json:
@@ -77,21 +83,27 @@ def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_f
 
 
 def _print_summary(report) -> None:
+    """At the site: names source files (the terminal is on the identifiable side)."""
     d = report.to_dict()
     c = d["counts"]
-    click.echo(f"Anonymised {c['out']} of {c['in']} files into {report.destination} "
-               f"({d['seconds']} s, {d['files_per_second'] or '-'} files/s); failed: {c['failed']}")
+    click.echo(f"Anonymised {c['out']} of {c['in']} inputs into {report.destination} "
+               f"({d['seconds']} s, {d['files_per_second'] or '-'} files/s); failed: {c['failed']}, "
+               f"skipped: {c['skipped']}")
     click.echo(f"Profile: {', '.join(report.profile)}; subjects: {', '.join(report.subjects) or '-'}; "
                f"sessions: {', '.join(report.sessions) or '-'}")
     for f in report.files:
         if f.status == "failed":
             click.echo(f"  FAILED {f.source}: {f.reason}", err=True)
-    for u in report.unreadable:
-        click.echo(f"  FAILED {u['path']}: {u['reason']}", err=True)
+        for note in f.notes:
+            click.echo(f"  note {f.source}: {note}", err=True)
+    for s in report.skipped:
+        click.echo(f"  {'FAILED' if s['reason'].startswith('cannot read') else 'skipped'} {s['path']}: {s['reason']}",
+                   err=True)
     v = report.verification
     if v is None:
         click.echo("Verification: NOT RUN (--no-verify): this output cannot be approved")
     else:
         click.echo(f"Verification: {'PASSED' if v.get('ok') else 'FAILED'} "
                    f"({v.get('passed', '?')} of {v.get('files', '?')} files pass) — sdu verify, independent of the anonymiser")
-    click.echo(f"Report: {Path(report.destination) / 'sdu-report.anonymise.json'}")
+    click.echo(f"Report (leaves with the data): {Path(report.destination) / 'sdu-report.anonymise.json'}")
+    click.echo(f"Full report (stays at the site): {report.site_report}")

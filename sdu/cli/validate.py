@@ -39,7 +39,7 @@ def command(folder, trial_id, protocol_file, arm, as_json, report_file):
         protocol = load_protocol(trial_id, protocol_file)
         report = validate_session(folder, protocol, arm)
     if report_file:
-        report_file.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        report_file.write_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if as_json:
         echo_json(report.to_dict())
     else:

@@ -38,7 +38,7 @@ def command(folder, against, linkage_db, trial, workers, as_json, report_file):
             report = verify_folder(folder, options)
     data = report.to_dict()
     if report_file:
-        report_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        report_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if as_json:
         echo_json(data)
     else:

@@ -17,11 +17,14 @@ def _plant_bad_files(root):
     ds = Dataset()  # a bare dataset: no preamble, no file meta
     ds.PatientName, ds.PatientID = "Nometa^Ned", "NOMETA1"
     ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4.5"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.Modality = "1.2.3.4", "1.2.3.4.6", "CT"
     ds.save_as(root / "bad" / "nometa.dcm", enforce_file_format=False, implicit_vr=True, little_endian=True)
     (root / "SCANS" / "1").mkdir(parents=True)
     (root / "SCANS" / "1" / "catalog.xml").write_text("<catalog/>")  # XNAT catalog: skipped, not an error
-    return {"bad/empty.dcm": "empty", "bad/truncated.dcm": "truncated", "bad/notes.dcm": "not a DICOM",
-            "bad/nometa.dcm": "not a DICOM"}
+    return {"bad/truncated.dcm": "truncated"}
+
+
+SKIPPED = {"bad/empty.dcm": "empty file", "bad/notes.dcm": "not DICOM", "SCANS/1/catalog.xml": "not DICOM (XML"}
 
 
 def test_each_bad_file_is_reported_and_the_rest_anonymised(small_study, tmp_path):
@@ -32,11 +35,19 @@ def test_each_bad_file_is_reported_and_the_rest_anonymised(small_study, tmp_path
     assert set(failed) == set(expected)
     for path, words in expected.items():
         assert words in failed[path], (path, failed[path])
-    assert report.written == len(small_study.files)
+    skipped = {s["path"]: s["reason"] for s in report.skipped}
+    assert set(skipped) == set(SKIPPED)
+    for path, words in SKIPPED.items():
+        assert skipped[path].startswith(words), (path, skipped[path])
+    # the bare data set (no preamble, no file meta) is read, anonymised, and says how it was read
+    nometa = next(f for f in report.files if f.source == "bad/nometa.dcm")
+    assert nometa.status == "written" and nometa.notes == ["no preamble or file meta (read as Implicit VR Little Endian)"]
+    assert b"Nometa" not in (tmp_path / "out" / nometa.output).read_bytes()
+    assert report.written == len(small_study.files) + 1
     d = report.to_dict()["counts"]
-    assert d["in"] == d["out"] + d["failed"] == len(small_study.files) + 4
+    assert d["in"] == d["out"] + d["failed"] + d["skipped"] == len(small_study.files) + 5
     assert not report.ok
-    for path in expected:  # originals still there, untouched
+    for path in [*expected, *SKIPPED]:  # originals still there, untouched
         assert (small_study.root / path).exists()
 
 
@@ -59,8 +70,8 @@ def test_unreadable_folder_is_reported(small_study, tmp_path, monkeypatch):
                                   AnonymiseOptions(trial_id="T", site_id="S", verify=False, workers=1))
     finally:
         locked.chmod(0o755)
-    assert [u["path"] for u in report.unreadable] == [str(locked)]
-    assert "cannot read folder" in report.unreadable[0]["reason"]
+    assert [u["path"] for u in report.skipped] == ["locked"]
+    assert "cannot read folder" in report.skipped[0]["reason"]
     assert report.written == len(small_study.files) and not report.ok
 
 
@@ -70,7 +81,7 @@ def test_cli_exit_code_and_messages_name_the_file(small_study, tmp_path):
                                       "--site-id", "S", "--auto-id", "--no-verify"])
     assert result.exit_code == 1
     assert "FAILED bad/truncated.dcm: truncated" in result.output
-    assert "FAILED bad/empty.dcm: empty file" in result.output
+    assert "skipped bad/empty.dcm: empty file" in result.output
     assert "Nometa" not in result.output and "Quixtable" not in result.output
 
 
