@@ -173,20 +173,23 @@ class _OriginalsReader:
 
 
 def _collect_originals(src: Path):
+    """The identifiers and UIDs of the originals, and their RT references (what already dangled)."""
     from verifier.collect import collect_folder  # imported here, in the thread: it brings pydicom
-    return collect_folder(src, 1)
+    from verifier.sourcerefs import collect_source_references
+    return collect_folder(src, 1), collect_source_references(src)
 
 
 def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions,
-            against_collected) -> None:
+            against) -> None:
     """``sdu verify DEST --against SRC`` with the linkage store: its report beside ours."""
     from verifier import VerifyOptions, verify_folder
     verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path, trial=options.trial_id,
-                                                     workers=options.workers, against_collected=against_collected))
+                                                     workers=options.workers, against_collected=against and against[0],
+                                                     against_references=against and against[1]))
     report.verification = {
         "ok": verification.ok, "files": len(verification.files),
         "passed": sum(f.ok for f in verification.files),
-        "failed": [f.path for f in verification.files if not f.ok],
+        "failed": [f.path for f in verification.files if not f.ok], "warnings": verification.warnings_total,
         "notes": list(verification.notes), "report": VERIFY_REPORT_NAME,
     }
     _write_json(dest / VERIFY_REPORT_NAME, {**verification.to_dict(), "folder": "."})

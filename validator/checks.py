@@ -9,7 +9,7 @@ from collections import Counter
 from .names import NameVerdict
 from .protocol import Prescription, TrialProtocol
 from .report import FAIL, PASS, WARN, Check
-from .session import Session, referenced_uids, roi_table
+from .session import Session, referenced_image_uids, referenced_uids, roi_table
 
 IMAGE_MODALITIES = {"CT", "MR", "PT"}
 
@@ -78,24 +78,44 @@ def frame_of_reference(session: Session) -> list[Check]:
 
 
 def image_references(session: Session) -> list[Check]:
+    """Contour image references. One naming an image the RTSTRUCT itself lists among its
+    referenced series (RTReferencedSeriesSequence) but that is not in the session is a partial
+    export: its own finding (``session.referenced_images``, a warning). One naming an image the
+    RTSTRUCT does not list either is dangling: a failure."""
     structs = session.of("RTSTRUCT")
     if not structs:
         return []
     present = session.sop_uids
-    dangling, total, rois = 0, 0, []
+    dangling, missing, total, rois = 0, set(), 0, []
     for s in structs:
+        listed = set(referenced_image_uids(s.dataset))
         for _, name, _, images in roi_table(s.dataset):
-            missing = [u for u in images if u not in present]
             total += len(images)
-            dangling += len(missing)
-            if missing:
+            absent = [u for u in images if u not in present]
+            missing.update(u for u in absent if u in listed)
+            bad = sum(u not in listed for u in absent)
+            dangling += bad
+            if bad:
                 rois.append(name)
+    out = []
+    if missing:
+        out.append(Check("session.referenced_images", WARN,
+                         f"{len(missing)} image(s) the RTSTRUCT contours reference are not in this session "
+                         "(a partial export?): export them too if the trial needs the full image set"))
     if dangling:
-        return [Check("rtstruct.image_references", FAIL,
-                      f"{dangling} of {total} contour image references point outside the session (ROIs: {_few(rois)})")]
-    if total == 0:
-        return [Check("rtstruct.image_references", WARN, "contours reference no images (cannot be checked)")]
-    return [Check("rtstruct.image_references", PASS, f"all {total} contour image references resolve")]
+        out.append(Check("rtstruct.image_references", FAIL,
+                         f"{dangling} of {total} contour image references point to images neither in the session "
+                         f"nor in the RTSTRUCT's own referenced series (ROIs: {_few(rois)})"))
+    elif total == 0:
+        out.append(Check("rtstruct.image_references", WARN, "contours reference no images (cannot be checked)"))
+    else:
+        resolved = total - sum(1 for s in structs for _, _, _, images in roi_table(s.dataset)
+                               for u in images if u not in present)
+        out.append(Check("rtstruct.image_references", PASS,
+                         f"all {total} contour image references resolve" if resolved == total else
+                         f"{resolved} of {total} contour image references resolve in the session; "
+                         "the rest name images the RTSTRUCT lists but the session lacks"))
+    return out
 
 
 def _references(session: Session, source: str, sequence: str, target: str, check_id: str) -> list[Check]:

@@ -98,6 +98,16 @@ def referenced_uids(ds: Dataset, sequence: str) -> list[str]:
     return [str(item.ReferencedSOPInstanceUID) for item in ds.get(sequence, []) if "ReferencedSOPInstanceUID" in item]
 
 
+def referenced_image_uids(ds: Dataset) -> list[str]:
+    """The images an RTSTRUCT lists in ReferencedFrameOfReferenceSequence > RTReferencedStudySequence >
+    RTReferencedSeriesSequence > ContourImageSequence (the image set it was drawn on)."""
+    return [str(img.ReferencedSOPInstanceUID)
+            for fr in ds.get("ReferencedFrameOfReferenceSequence", None) or ()
+            for st in fr.get("RTReferencedStudySequence", None) or ()
+            for se in st.get("RTReferencedSeriesSequence", None) or ()
+            for img in se.get("ContourImageSequence", None) or () if "ReferencedSOPInstanceUID" in img]
+
+
 def roi_table(ds: Dataset) -> list[tuple[int, str, bool, list[str]]]:
     """For each ROI of an RTSTRUCT: number, name, has contour data, referenced image UIDs."""
     contours = {}

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
 from sdu.dicomfiles import heavy_first
 from sdu.errors import ConfigError
+from sdu.linkage import LinkageStore
 
 from .collect import gather
 from .filecheck import check_batch
 from .model import FileResult, Finding, VerifyOptions, VerifyReport
 from .pool import run_batches
 from .references import check_references
+from .sourcerefs import collect_source_references
 
 Progress = Callable[[int, int], None]
 
@@ -36,6 +39,16 @@ def list_files(folder: Path) -> tuple[list[tuple[str, str]], list[FileResult]]:
             elif os.path.isfile(path):
                 found.append((path, rel))
     return found, problems
+
+
+@contextmanager
+def _original_uids(options: VerifyOptions):
+    """``original_of(uid)`` from the linkage store, or None without one."""
+    if options.linkage_db is None:
+        yield None
+        return
+    with LinkageStore(Path(options.linkage_db), create=False) as store:
+        yield store.original_uid
 
 
 def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
@@ -77,9 +90,14 @@ def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
         done += len(batch)
         if progress is not None:
             progress(done, len(files))
-    by_path = check_references(summaries)
+    source = None
+    if options.against is not None:
+        source = options.against_references or collect_source_references(Path(options.against))
+    with _original_uids(options) as original_of:
+        failures, warnings = check_references(summaries, source, original_of)
     for result in report.files:
-        result.findings.extend(by_path.get(result.path, ()))
+        result.findings.extend(failures.get(result.path, ()))
+        result.warnings.extend(warnings.get(result.path, ()))
     report.files.sort(key=lambda r: r.path)
     if not report.files:
         report.notes.append("no files found: nothing was verified")

@@ -16,6 +16,8 @@ class VerifyOptions:
     #: What :func:`verifier.collect.collect_folder` found under ``against``, when the caller has
     #: already run it (``sdu anonymise`` does, while its workers anonymise).
     against_collected: object | None = None
+    #: What :func:`verifier.sourcerefs.collect_source_references` found under ``against``, likewise.
+    against_references: object | None = None
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,19 @@ class FileResult:
     kind: str = "dicom"   # "dicom" or "other" (only the raw-bytes check applies)
     modality: str = ""
     findings: list[Finding] = field(default_factory=list)
+    #: Worth a look, not a failure (e.g. a reference that already dangled in the source).
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "kind": self.kind, "modality": self.modality, "ok": self.ok,
-                "findings": [f.to_dict() for f in self.findings]}
+        d = {"path": self.path, "kind": self.kind, "modality": self.modality, "ok": self.ok,
+             "findings": [f.to_dict() for f in self.findings]}
+        if self.warnings:
+            d["warnings"] = [w.to_dict() for w in self.warnings]
+        return d
 
 
 @dataclass
@@ -74,10 +81,14 @@ class VerifyReport:
     def findings_total(self) -> int:
         return sum(len(f.findings) for f in self.files)
 
+    @property
+    def warnings_total(self) -> int:
+        return sum(len(f.warnings) for f in self.files)
+
     def to_dict(self) -> dict:
         return {
             "folder": self.folder, "ok": self.ok, "files_total": len(self.files),
             "files_passed": self.files_passed, "files_failed": self.files_failed,
-            "findings_total": self.findings_total, "checks": list(self.checks), "notes": list(self.notes),
+            "findings_total": self.findings_total, "warnings_total": self.warnings_total, "checks": list(self.checks), "notes": list(self.notes),
             "sources": dict(self.sources), "files": [f.to_dict() for f in self.files],
         }

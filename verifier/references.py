@@ -3,7 +3,8 @@
 RTSTRUCT: contour image references (ROIContourSequence and RTReferencedSeriesSequence) name SOP
 instances of the set, and the referenced frame of reference is an image's FrameOfReferenceUID.
 RTPLAN: ReferencedStructureSetSequence names an RTSTRUCT of the set. RTDOSE:
-ReferencedRTPlanSequence names an RTPLAN of the set. A dangling reference fails the referencing file.
+ReferencedRTPlanSequence names an RTPLAN of the set. A dangling reference fails the referencing file,
+unless it already dangled in the source (a partial export): then it is a warning.
 """
 from __future__ import annotations
 
@@ -74,8 +75,12 @@ def summarise(path: str, ds: Dataset) -> RtSummary:
     return s
 
 
-def check_references(summaries: list[RtSummary]) -> dict[str, list[Finding]]:
-    """Findings per referencing file path for every reference that does not resolve in the set."""
+WHAT = {"instance": "an instance", "frame of reference": "an image's frame of reference",
+        "structure set": "an RT structure set", "plan": "an RT plan"}
+
+
+def unresolved(summaries: list[RtSummary]) -> Iterator[tuple[RtSummary, Ref]]:
+    """Every (file, reference) whose target is not in the set of ``summaries``."""
     instances = {s.sop_uid for s in summaries}
     image_fors = {s.for_uid for s in summaries if s.sop_class not in RT_CLASSES and s.for_uid}
     by_kind = {
@@ -84,12 +89,25 @@ def check_references(summaries: list[RtSummary]) -> dict[str, list[Finding]]:
         "structure set": {s.sop_uid for s in summaries if s.sop_class == RTStructureSetStorage},
         "plan": {s.sop_uid for s in summaries if s.sop_class in RT_CLASSES - {RTDoseStorage, RTStructureSetStorage}},
     }
-    what = {"instance": "an instance", "frame of reference": "an image's frame of reference",
-            "structure set": "an RT structure set", "plan": "an RT plan"}
-    out: dict[str, list[Finding]] = {}
     for s in summaries:
         for r in s.refs:
             if r.uid not in by_kind[r.kind]:
-                out.setdefault(s.path, []).append(Finding(
-                    "references", r.tag_path, f"does not resolve to {what[r.kind]} in this set", r.keyword_path))
-    return out
+                yield s, r
+
+
+def check_references(summaries: list[RtSummary], source=None, original_of=None
+                     ) -> tuple[dict[str, list[Finding]], dict[str, list[Finding]]]:
+    """(findings, warnings) per referencing file path for every reference that does not resolve
+    in the set. With ``source`` (:class:`verifier.sourcerefs.SourceReferences`), a reference that
+    already dangled in the source is a warning, not a failure; ``original_of(uid)`` maps an output
+    UID back to its original (linkage store) when it can, else the reference's position decides."""
+    failures: dict[str, list[Finding]] = {}
+    warnings: dict[str, list[Finding]] = {}
+    for s, r in unresolved(summaries):
+        message = f"does not resolve to {WHAT[r.kind]} in this set"
+        target = failures
+        if source is not None and source.dangled(r.kind, original_of(r.uid) if original_of else None,
+                                                 s.sop_class, r.tag_path):
+            message, target = message + " (also unresolved in the source)", warnings
+        target.setdefault(s.path, []).append(Finding("references", r.tag_path, message, r.keyword_path))
+    return failures, warnings

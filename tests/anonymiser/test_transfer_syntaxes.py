@@ -37,15 +37,22 @@ def test_anonymise_then_verify(name, tmp_path):
         assert ds.PixelData == original.PixelData  # never decoded, never re-encoded
 
 
-def test_a_plan_without_its_structure_set_is_blocked_with_the_reason(tmp_path):
-    """pydicom's rtplan.dcm references an RTSTRUCT that is not in the batch: nothing identifying
-    leaks, but the set is incomplete, and verification says exactly that."""
+def test_a_plan_without_its_structure_set_is_judged_against_the_source(tmp_path):
+    """pydicom's rtplan.dcm references an RTSTRUCT that is not in the batch. The reference already
+    dangled in the source, so it is a warning, not a failure; without the source to compare with
+    (no --against, no linkage store), the verifier cannot tell, and fails it."""
     (tmp_path / "src").mkdir()
     shutil.copy(get_testdata_file("rtplan.dcm"), tmp_path / "src" / "plan.dcm")
     report = anonymise_folder(tmp_path / "src", tmp_path / "out", AnonymiseOptions(trial_id="T", site_id="S"))
-    assert report.failed == 0 and not report.verified
+    assert report.failed == 0 and report.verified and report.verification["warnings"] == 1
     from verifier import VerifyOptions, verify_folder
     result = verify_folder(tmp_path / "out", VerifyOptions(against=tmp_path / "src"))
-    findings = [f for r in result.files for f in r.findings]
+    assert result.ok
+    warnings = [f for r in result.files for f in r.warnings]
+    assert [(f.check, f.keyword_path) for f in warnings] == [
+        ("references", "ReferencedStructureSetSequence[0].ReferencedSOPInstanceUID")]
+    assert "also unresolved in the source" in warnings[0].message
+    blind = verify_folder(tmp_path / "out", VerifyOptions())
+    findings = [f for r in blind.files for f in r.findings]
     assert [(f.check, f.keyword_path) for f in findings] == [
         ("references", "ReferencedStructureSetSequence[0].ReferencedSOPInstanceUID")]

@@ -72,9 +72,13 @@ def test_dangling_image_reference_fails(small_study):
     assert report.check("rtstruct.frame_of_reference").status == "pass"
 
 
-def test_missing_ct_slice_is_a_dangling_reference(small_study):
-    small_study.ct[2].unlink()
-    assert validate_session(small_study.root, PROSTATE).check("rtstruct.image_references").status == "fail"
+def test_missing_ct_slice_is_its_own_finding_not_a_dangling_reference(small_study):
+    small_study.ct[2].unlink()  # a partial export: the RTSTRUCT lists the slice, the session lacks it
+    report = validate_session(small_study.root, PROSTATE)
+    missing = report.check("session.referenced_images")
+    assert missing.status == "warn" and missing.reason.startswith("1 image(s)")
+    check = report.check("rtstruct.image_references")
+    assert check.status == "pass" and "the rest name images the RTSTRUCT lists" in check.reason
 
 
 def test_frame_of_reference_mismatch_fails(small_study):
@@ -134,8 +138,9 @@ def test_non_dicom_files_are_skipped_not_fatal(small_study):
     (small_study.root / "CT" / "notes").write_bytes(b"not dicom at all")
     (small_study.root / "CT" / "CT0002.dcm").write_bytes(small_study.ct[1].read_bytes()[:300])
     report = validate_session(small_study.root, PROSTATE)
-    skipped = {s["path"] for s in report.skipped}
-    assert {"CT/notes", "CT/CT0002.dcm"} <= skipped and "catalog.xml" not in skipped
+    skipped = {s["path"]: s["reason"] for s in report.skipped}
+    assert {"CT/notes", "CT/CT0002.dcm", "catalog.xml"} <= set(skipped)  # every input accounted for
+    assert skipped["catalog.xml"].startswith("not DICOM (XML")
     assert report.check("files.read").status == "warn"
 
 
