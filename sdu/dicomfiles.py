@@ -145,19 +145,16 @@ def check_inflated_size(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> No
         pydicom.filereader._read_file_meta_info(f)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         total = 0
-        while True:
-            chunk = f.read(1 << 16)
-            data = inflater.decompress(chunk, 1 << 20) if chunk else b""
-            while True:
-                total += len(data)
+        while not inflater.eof:
+            pending = f.read(1 << 16)
+            if not pending:
+                return  # a stream cut short: pydicom names the damage
+            while pending and not inflater.eof:  # at most 1 MiB of output at a time
+                total += len(inflater.decompress(pending, 1 << 20))
                 if total > limits.max_inflated:
                     raise NotDicomError(f"deflated data set inflates past the cap of {limits.max_inflated} bytes "
                                         "(--max-inflated-size)", path=path)
-                if not inflater.unconsumed_tail:
-                    break
-                data = inflater.decompress(inflater.unconsumed_tail, 1 << 20)
-            if not chunk or inflater.eof:
-                return
+                pending = inflater.unconsumed_tail
 
 
 def read_dataset(path: str | Path, *, stop_before_pixels: bool = False, force: bool = False,
