@@ -87,7 +87,7 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one peer may make the server hold."""
+    """What peers may make the server hold (PDU lengths are bounded by the policy's ``max_pdu``)."""
 
     #: Bytes of one data set (all its fragments); a large RTDOSE or multi-frame CT is a few hundred MB.
     max_dataset: int = 1 << 30
@@ -103,7 +103,8 @@ PDU_SLACK = 12
 
 
 class LimitExceeded(ProtocolError):
-    """The peer sent more than a :class:`Limits` allows; A-ABORT (service user) and close."""
+    """The peer sent more than we take: A-ABORT (by default as the service user: our limit,
+    not a protocol error) and close; logged with the calling AE title and address, no values."""
 
     def __init__(self, message: str, source: int = 0x00, reason: int = 0x00):
         super().__init__(message, reason)
