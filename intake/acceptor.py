@@ -10,12 +10,21 @@ C-ECHO is handed to the service, whose status goes back as one P-DATA-TF.
 Anything the peer gets wrong (bad PDU type, inconsistent lengths, a PDV on a context that was
 not accepted, a DIMSE operation we do not provide) ends the association with A-ABORT; the
 partial message is dropped. Nothing raised here reaches the accept loop.
+
+Resources are bounded per peer (:class:`Limits`): a data set larger than ``max_dataset`` (or a
+P-DATA-TF PDU longer than the maximum we advertised) is aborted before its bytes are read, so
+an unterminated stream costs at most the cap; a connection that has not finished association
+negotiation ("half-open") must do so within the ARTIM timeout, and one address may hold only
+``half_open_per_peer`` of them: further connections from it are closed at once, while other
+peers, and associations already established, are served as before. Only established
+associations count towards the association limit.
 """
 from __future__ import annotations
 
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +35,7 @@ from .upperlayer import (
     READ_PIECE,
     ABORT,
     ABORT_UNEXPECTED_PDU,
+    ABORT_INVALID_PARAMETER,
     ABORT_UNRECOGNISED_PDU,
     ASSOCIATE_RQ,
     P_DATA_TF,
@@ -71,8 +81,34 @@ class Service(Protocol):
 
 @dataclass(frozen=True)
 class Timeouts:
-    acse: float = 30.0  #: ARTIM: the whole A-ASSOCIATE-RQ must arrive within this
+    acse: float = 5.0  #: ARTIM: TLS handshake and the whole A-ASSOCIATE-RQ must arrive within this
     network: float = 60.0  #: idle read/write on an association
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What peers may make the server hold (PDU lengths are bounded by the policy's ``max_pdu``)."""
+
+    #: Bytes of one data set (all its fragments); a large RTDOSE or multi-frame CT is a few hundred MB.
+    max_dataset: int = 1 << 30
+    #: Connections from one address that have not completed association negotiation.
+    half_open_per_peer: int = 8
+    #: Half-open connections from all addresses together (each holds a thread until ARTIM).
+    half_open_total: int = 128
+
+
+#: A peer may count the Maximum Length Received as PDV data rather than the PDU's variable field
+#: (PS3.7 D.3.3.1): up to this many bytes past our maximum are tolerated.
+PDU_SLACK = 12
+
+
+class LimitExceeded(ProtocolError):
+    """The peer sent more than we take: A-ABORT (by default as the service user: our limit,
+    not a protocol error) and close; logged with the calling AE title and address, no values."""
+
+    def __init__(self, message: str, source: int = 0x00, reason: int = 0x00):
+        super().__init__(message, reason)
+        self.source = source
 
 
 class _DatasetBuffer:
@@ -85,16 +121,21 @@ class _DatasetBuffer:
 
     KEEP = 64 << 20
 
-    def __init__(self) -> None:
-        self.buf = bytearray(1 << 20)
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.buf = bytearray(min(1 << 20, limit))
         self.filled = 0
 
     def receive(self, sock: socket.socket, size: int) -> None:
+        """Append ``size`` bytes from ``sock``; past the limit, raise before reading any of them."""
+        if self.filled + size > self.limit:
+            raise LimitExceeded(f"data set larger than the {self.limit}-byte limit ({self.filled} bytes "
+                                f"received, {size} more announced)")
         while size:
             piece = min(size, READ_PIECE)
             need = self.filled + piece
             if need > len(self.buf):
-                self.buf.extend(bytes(max(need, 2 * len(self.buf)) - len(self.buf)))
+                self.buf.extend(bytes(min(max(need, 2 * len(self.buf)), self.limit) - len(self.buf)))
             with memoryview(self.buf) as view:
                 recv_exact(sock, view[self.filled:need])
             self.filled = need
@@ -105,13 +146,14 @@ class _DatasetBuffer:
             dataset = bytes(view[:self.filled])
         self.filled = 0
         if len(self.buf) > self.KEEP:
-            self.buf = bytearray(1 << 20)
+            self.buf = bytearray(min(1 << 20, self.limit))
         return dataset
 
 
 class _Connection:
-    def __init__(self, server: "AcceptorServer", sock: socket.socket):
-        self.server, self.sock = server, sock
+    def __init__(self, server: "AcceptorServer", sock: socket.socket, peer: str):
+        self.server, self.sock, self.peer = server, sock, peer
+        self.calling = ""  # the peer's AE title, once its A-ASSOCIATE-RQ is read
         self.established = False
         self.abort_requested = False
         self.thread = threading.Thread(target=self.run, name="sdu-association", daemon=True)
@@ -120,14 +162,18 @@ class _Connection:
     def run(self) -> None:
         srv, log = self.server, self.server.logger
         try:
+            deadline = time.monotonic() + srv.timeouts.acse  # ARTIM, from the TCP connection on
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock.settimeout(srv.timeouts.acse)
             if srv.ssl_context is not None:
                 self.sock = srv.ssl_context.wrap_socket(self.sock, server_side=True)
-            assoc = self._associate()
+            assoc = self._associate(deadline)
             if assoc is not None:
                 self.sock.settimeout(srv.timeouts.network)
                 self._data_phase(assoc)
+        except LimitExceeded as exc:
+            log.warning("association from %s (%s) aborted: %s", self.calling or "?", self.peer, exc)
+            self._send_quietly(abort_pdu(exc.source, exc.reason))
         except ProtocolError as exc:
             log.warning("association aborted: %s", exc)
             self._send_quietly(abort_pdu(0x02, exc.reason))
@@ -142,7 +188,8 @@ class _Connection:
                 log.warning("association aborted: network timeout (%g s)", srv.timeouts.network)
                 self._send_quietly(abort_pdu(0x02, 0x00))
             else:
-                log.info("connection closed: no association request within %g s", srv.timeouts.acse)
+                log.info("connection from %s closed: no association request within %g s", self.peer,
+                         srv.timeouts.acse)
         except ssl.SSLError as exc:
             log.warning("TLS connection refused: %s", getattr(exc, "reason", None) or type(exc).__name__)
         except OSError as exc:
@@ -157,9 +204,8 @@ class _Connection:
                 pass
             srv._forget(self)
 
-    def _associate(self) -> Negotiated | None:
+    def _associate(self, deadline: float) -> Negotiated | None:
         srv = self.server
-        deadline = time.monotonic() + srv.timeouts.acse
         header = bytearray(6)
         pdu_type, length = read_header(self.sock, header, deadline)
         if pdu_type != ASSOCIATE_RQ:
@@ -167,9 +213,9 @@ class _Connection:
                                 ABORT_UNEXPECTED_PDU if 1 <= pdu_type <= 7 else ABORT_UNRECOGNISED_PDU)
         body = read_body(self.sock, length, deadline)
         rq = decode_request(header, body)
-        reply, assoc, reject = negotiate(rq, srv.policy, over_limit=srv.active() > srv.max_associations)
+        self.calling = calling = rq.calling_ae_title.strip()
+        reply, assoc, reject = negotiate(rq, srv.policy, over_limit=srv.established() >= srv.max_associations)
         self.sock.sendall(reply)
-        calling = rq.calling_ae_title.strip()
         if assoc is None:
             srv.logger.warning("association from %s to %s rejected: %s", calling, rq.called_ae_title.strip(),
                                _REJECT_TEXT.get(reject, str(reject)))
@@ -183,7 +229,8 @@ class _Connection:
         header, pdv = bytearray(6), bytearray(6)
         command: dimse.Command | None = None
         command_parts: list[bytearray] = []
-        data = _DatasetBuffer()
+        data = _DatasetBuffer(self.server.limits.max_dataset)
+        max_pdu = self.server.policy.max_pdu + PDU_SLACK if self.server.policy.max_pdu else 0
         command_size = 0
         message_context = None
         while True:
@@ -193,6 +240,9 @@ class _Connection:
             if pdu_type != P_DATA_TF:
                 self._control_pdu(pdu_type, length)
                 return
+            if max_pdu and length > max_pdu:
+                raise LimitExceeded(f"P-DATA-TF of {length} bytes, more than the {self.server.policy.max_pdu} "
+                                    "we accept", 0x02, ABORT_INVALID_PARAMETER)
             while length:
                 if length < 6:
                     raise ProtocolError("P-DATA-TF length does not match its PDV items")
@@ -317,9 +367,12 @@ class AcceptorServer:
 
     def __init__(self, address: tuple[str, int], policy: AcceptorPolicy, service: Service, logger: logging.Logger,
                  *, ssl_context: ssl.SSLContext | None = None, timeouts: Timeouts = Timeouts(),
-                 max_associations: int = 32, on_connect: Callable[[], None] | None = None):
+                 limits: Limits = Limits(), max_associations: int = 32,
+                 on_connect: Callable[[], None] | None = None):
         self.policy, self.service, self.logger = policy, service, logger
         self.ssl_context, self.timeouts, self.max_associations = ssl_context, timeouts, max_associations
+        self.limits = limits
+        self._refused: dict[str, int] = {}  # connections refused per address, since its last accepted one
         self.on_connect = on_connect
         self._lock = threading.Lock()
         self._connections: set[_Connection] = set()
@@ -336,7 +389,7 @@ class AcceptorServer:
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                sock, _ = self._sock.accept()
+                sock, address = self._sock.accept()
             except socket.timeout:
                 continue
             except OSError:
@@ -347,13 +400,43 @@ class AcceptorServer:
             if self._stopping.is_set():
                 sock.close()
                 break
-            conn = _Connection(self, sock)
-            with self._lock:
-                self._connections.add(conn)
+            conn = _Connection(self, sock, address[0])
+            if not self._admit(conn):
+                continue
             if self.on_connect is not None:
                 self.on_connect()
             conn.thread.start()
         self._sock.close()
+
+    def _admit(self, conn: _Connection) -> bool:
+        """Register a new connection, or close it at once if its address (or everyone) holds
+        too many half-open ones already."""
+        peer = conn.peer
+        with self._lock:
+            half_open = [c.peer for c in self._connections if not c.established]
+            full = (half_open.count(peer) >= self.limits.half_open_per_peer
+                    or len(half_open) >= self.limits.half_open_total)
+            if not full:
+                self._connections.add(conn)
+                refused = self._refused.pop(peer, 0)
+            else:
+                refused = self._refused[peer] = self._refused.get(peer, 0) + 1
+                if len(self._refused) > 4096:  # only counts for log lines: never let it grow
+                    self._refused.clear()
+        if not full:
+            if refused:
+                self.logger.info("%s: %d connection(s) refused while it had too many half-open ones", peer, refused)
+            return True
+        try:  # abortive close (RST): nothing to say before an A-ASSOCIATE-RQ, nothing left behind
+            conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.sock.close()
+        except OSError:
+            pass
+        if refused == 1 or refused % 1000 == 0:
+            self.logger.warning("connection from %s refused (%d so far): %d half-open connection(s) from it "
+                                "(limit %d), %d in all (limit %d)", peer, refused, half_open.count(peer),
+                                self.limits.half_open_per_peer, len(half_open), self.limits.half_open_total)
+        return False
 
     def active(self) -> int:
         with self._lock:

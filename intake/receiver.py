@@ -18,7 +18,7 @@ from pynetdicom.presentation import build_context
 
 from sdu.errors import ConfigError, IntakeError, NotDicomError
 
-from .acceptor import VERIFICATION, AcceptorServer, Timeouts
+from .acceptor import VERIFICATION, AcceptorServer, Limits, Timeouts
 from .completion import CompletionMonitor, CompletionOptions
 from .identity import storage_tables
 from .store import Store, ingest
@@ -44,8 +44,13 @@ class ReceiverOptions:
     #: Reject associations whose called AE title is not ours (off by default, as before).
     require_called_ae: bool = False
     network_timeout: float = 60.0
-    #: ARTIM: a connection that has not sent its A-ASSOCIATE-RQ within this is closed.
-    acse_timeout: float = 30.0
+    #: ARTIM: a connection that has not completed its TLS handshake and A-ASSOCIATE-RQ within
+    #: this is closed (a real sender does both at once; a half-open connection holds a thread).
+    acse_timeout: float = 5.0
+    #: Largest data set accepted; a bigger one (or an unterminated stream) aborts the association.
+    max_dataset_size: int = 1 << 30
+    #: Connections one address may hold before completing association negotiation.
+    max_half_open: int = 8
     shutdown_grace: float = 30.0
     completion: CompletionOptions = field(default_factory=CompletionOptions)
 
@@ -173,6 +178,7 @@ class Receiver:
                 (o.host, o.port), acceptor_policy(o), _StoreService(self.store, self.logger, self._tally),
                 self.logger, ssl_context=tls_context(o),
                 timeouts=Timeouts(acse=o.acse_timeout, network=o.network_timeout),
+                limits=Limits(max_dataset=o.max_dataset_size, half_open_per_peer=o.max_half_open),
                 max_associations=MAX_ASSOCIATIONS, on_connect=lambda: self._tally.add("associations")).start()
         except OSError as exc:
             raise IntakeError(f"cannot listen on port {o.port}: {exc.strerror}") from None

@@ -2,14 +2,32 @@
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 
 import click
 
-
 from ..site import load_site_key
 from ._common import echo_json, sdu_errors
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: ``1073741824``, ``1GiB``, ``500MB``, ``512M`` (K/M/G alone are binary)."""
+
+    name = "size"
+    _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+              "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30,
+              "t": 1 << 40, "tib": 1 << 40}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value))
+        unit = self._UNITS.get(match.group(2).lower()) if match else None
+        if unit is None or float(match.group(1)) * unit < 1:
+            self.fail("expected a size such as 1073741824, 1GiB or 500MB", param, ctx)
+        return int(float(match.group(1)) * unit)
 
 
 
@@ -24,7 +42,16 @@ from ._common import echo_json, sdu_errors
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False))
 @click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="Require client certificates from this CA.")
-@click.option("--max-pdu", default=0, show_default=True, type=click.IntRange(0), help="Max PDU we accept (0 = unlimited).")
+@click.option("--max-pdu", default=0, show_default=True, type=click.IntRange(0),
+              help="Max PDU we accept (0 = unlimited); a longer P-DATA-TF aborts the association.")
+@click.option("--max-dataset-size", default="1GiB", show_default=True, type=ByteSize(),
+              help="Largest data set accepted; a bigger one (or an endless stream) aborts its association, "
+                   "nothing of it is stored.")
+@click.option("--max-half-open", default=8, show_default=True, type=click.IntRange(1),
+              help="Connections one address may hold before completing association negotiation; "
+                   "more are closed at once.")
+@click.option("--acse-timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds a connection has for its TLS handshake and A-ASSOCIATE-RQ before it is closed.")
 @click.option("--shutdown-grace", default=30.0, show_default=True, type=click.FloatRange(0),
               help="On SIGTERM, seconds open transfers may take to finish before they are aborted.")
 @click.option("--quiet-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
@@ -34,8 +61,9 @@ from ._common import echo_json, sdu_errors
               help="Flush each file to disk before acknowledging it (--no-fsync survives a crash of sdu, "
                    "not a power cut).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final report as JSON on exit.")
-def command(ae_title, port, host, store_dir, allow_ae, require_called_ae, tls_cert, tls_key, tls_ca, max_pdu, shutdown_grace,
-            quiet_seconds, trial, on_complete, fsync, as_json):
+def command(ae_title, port, host, store_dir, allow_ae, require_called_ae, tls_cert, tls_key, tls_ca, max_pdu,
+            max_dataset_size, max_half_open, acse_timeout, shutdown_grace, quiet_seconds, trial, on_complete, fsync,
+            as_json):
     """Receive DICOM (C-STORE, C-ECHO) into the store until SIGTERM or Ctrl-C."""
     from intake import quiet_dicom_libraries
     from intake.completion import CompletionOptions
@@ -46,7 +74,8 @@ def command(ae_title, port, host, store_dir, allow_ae, require_called_ae, tls_ce
     quiet_dicom_libraries()
     options = ReceiverOptions(
         ae_title=ae_title, port=port, host=host, allow_ae=tuple(allow_ae), require_called_ae=require_called_ae,
-        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, max_pdu=max_pdu, shutdown_grace=shutdown_grace,
+        tls_cert=tls_cert, tls_key=tls_key, tls_ca=tls_ca, max_pdu=max_pdu, max_dataset_size=max_dataset_size,
+        max_half_open=max_half_open, acse_timeout=acse_timeout, shutdown_grace=shutdown_grace,
         completion=CompletionOptions(quiet_seconds=quiet_seconds, on_complete=on_complete, trial=trial))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

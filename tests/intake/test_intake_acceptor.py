@@ -259,17 +259,14 @@ def test_large_data_set_in_one_pdu_then_small_ones_on_the_same_association(serve
 
 def test_association_limit_rejects_transient_local_limit(serve):
     rx = serve()
-    idle = [socket.create_connection(("127.0.0.1", rx.port), timeout=10) for _ in range(32)]
+    established = [raw_association(rx, calling=f"RAW{i}") for i in range(32)]
     try:
-        deadline = time.monotonic() + 10
-        while rx._server.active() < 32 and time.monotonic() < deadline:
-            time.sleep(0.01)
         over = scu((CT, [ExplicitVRLittleEndian])).associate("127.0.0.1", rx.port, ae_title="SDU")
         assert over.is_rejected
         rj = over.acceptor.primitive
         assert (rj.result, rj.result_source, rj.diagnostic) == (0x02, 0x03, 0x02)  # transient, local limit
     finally:
-        for s in idle:
+        for s in established:
             s.close()
     deadline = time.monotonic() + 10
     while rx._server.active() > 0 and time.monotonic() < deadline:
