@@ -22,7 +22,7 @@ import pydicom
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
-from sdu.dicomfiles import check_complete, read_dataset
+from sdu.dicomfiles import check_complete, header_note, read_dataset, sniff
 from sdu.errors import IntakeError, NotDicomError
 
 from .identity import split_part10
@@ -135,12 +135,16 @@ class FolderWatcher:
     # -- one file ---------------------------------------------------------------------------
     def _process(self, path: Path, *, final: bool) -> bool:
         """Import, set aside or postpone one stable file; True when it is dealt with."""
-        if path.name.upper() == "DICOMDIR":
+        if _is_dicomdir(path):  # by content: an image may be called DICOMDIR, a DICOMDIR anything
             return self._dicomdir(path)
         try:
             ds = read_dataset(path)
             check_complete(ds, path)
-            transfer_syntax, dataset = split_part10(path.read_bytes(), path=str(path))
+            raw = path.read_bytes()
+            if header_note(ds) is not None and raw[128:132] != b"DICM":  # a bare data set (older exports)
+                transfer_syntax, dataset = str(ds.file_meta.TransferSyntaxUID), raw
+            else:
+                transfer_syntax, dataset = split_part10(raw, path=str(path))
             result = ingest(self.store, dataset, transfer_syntax, source="folder", path_hint=str(path))
         except NotDicomError as exc:
             if not final:
@@ -246,3 +250,11 @@ class FolderWatcher:
             if self._pending:
                 time.sleep(0.2)
         return self.report
+
+
+def _is_dicomdir(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return sniff(f.read(600)) == "dicomdir"
+    except OSError:
+        return False

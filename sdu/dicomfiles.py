@@ -10,6 +10,7 @@ decodes pixel data.
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from pydicom.dataset import FileDataset
 
 #: The Media Storage Directory SOP Class: a DICOMDIR (an index of a medium, not an object to send).
-MEDIA_DIRECTORY_CLASS = b"1.2.840.10008.1.3.10"
+MEDIA_DIRECTORY_CLASS = re.compile(rb"1\.2\.840\.10008\.1\.3\.10(?![0-9.])")
 DEFLATED = "1.2.840.10008.1.2.1.99"
 #: First two bytes of a data set written without preamble: group 0002 or 0008, little or big endian.
 _BARE_STARTS = (b"\x02\x00", b"\x08\x00", b"\x00\x08")
@@ -40,7 +41,7 @@ def sniff(head: bytes) -> str | None:
     """What the first bytes of a file say it is: ``"part10"``, ``"bare"`` (a data set without
     preamble/file meta), ``"dicomdir"`` or None (not DICOM)."""
     if len(head) >= 132 and head[128:132] == b"DICM":
-        return "dicomdir" if MEDIA_DIRECTORY_CLASS + b"\0" in head[132:600] else "part10"
+        return "dicomdir" if MEDIA_DIRECTORY_CLASS.search(head, 132, 600) else "part10"
     if len(head) >= 8 and head[:2] in _BARE_STARTS and head[2:4] != b"\xff\xff":
         return "bare"
     return None

@@ -93,3 +93,22 @@ def test_dicomdir_media_and_copy_mode_remembered(small_study, tmp_path):
     # a second pass (a restarted watcher) remembers what it took: nothing is processed twice
     again = FolderWatcher(media, store, options, logging.getLogger("test")).run_once()
     assert again.imported == 0 and again.duplicates == 0 and again.dicomdirs == 0
+
+
+def test_an_image_called_dicomdir_and_a_bare_data_set_are_imported(small_study, tmp_path):
+    """Content decides, not the name: an image named DICOMDIR is an image; a data set written
+    without preamble or file meta (older exports) is imported with the encoding it was written in."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(small_study.ct[0], drop / "DICOMDIR")
+    ds = pydicom.dcmread(small_study.ct[1])
+    del ds.file_meta
+    ds.preamble = None
+    ds.save_as(drop / "bare", enforce_file_format=False, implicit_vr=True, little_endian=True)
+    assert (drop / "bare").read_bytes()[:2] == b"\x08\x00"  # no preamble, no file meta
+    store = Store(tmp_path / "store", load_site_key())
+    report = FolderWatcher(drop, store, WatchOptions(copy=True, settle_seconds=0.2),
+                           logging.getLogger("test")).run_once()
+    assert report.imported == 2 and report.dicomdirs == 0 and not report.rejected
+    stored = {pydicom.dcmread(p).SOPInstanceUID for p in stored_files(store.root)}
+    assert stored == {pydicom.dcmread(p).SOPInstanceUID for p in small_study.ct[:2]}
