@@ -168,7 +168,7 @@ def test_caps_on_inflated_size_and_element_length(tmp_path):
     big.add_new(0x00431029, "OB", b"\1" * (3 << 20))
     big.SOPInstanceUID = "2.25.1"
     big.save_as(folder / "big.dcm")
-    result = anonymise(src, tmp_path / "out", "--auto-id", "--max-inflated-size", "16", "--max-element-size", "2")
+    result = anonymise(src, tmp_path / "out", "--auto-id", "--max-inflated-size", "16MiB", "--max-element-size", "2MiB")
     assert result.exit_code == 1
     assert "bomb.dcm: deflated data set inflates past the cap of 16777216 bytes" in result.output
     assert "big.dcm: element (0043,1029) is 3145728 bytes, over the cap of 2097152" in result.output

@@ -10,7 +10,7 @@ from .. import site
 from ..errors import ConfigError
 from ..limits import DEFAULT_LIMITS, MIB, Limits
 from ..standard import annex_e
-from ._common import echo_json, progress_bar, sdu_errors
+from ._common import ByteSize, echo_json, progress_bar, sdu_errors
 
 
 def site_scripts() -> list[Path]:
@@ -41,10 +41,10 @@ def site_scripts() -> list[Path]:
 @click.option("--site-name", default="", help="Clinical Trial Site Name.")
 @click.option("--time-point", default="", help="Clinical Trial Time Point ID.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--max-inflated-size", type=click.IntRange(1), default=DEFAULT_LIMITS.max_inflated // MIB,
-              show_default=True, help="MiB a deflated file may inflate to; larger ones are refused.")
-@click.option("--max-element-size", type=click.IntRange(1), default=DEFAULT_LIMITS.max_element // MIB,
-              show_default=True, help="MiB a single element may hold; files with a larger one are refused.")
+@click.option("--max-inflated-size", type=ByteSize(), default=f"{DEFAULT_LIMITS.max_inflated // MIB}MiB",
+              show_default=True, help="Size a deflated file may inflate to; larger ones are refused (named).")
+@click.option("--max-element-size", type=ByteSize(), default=f"{DEFAULT_LIMITS.max_element // MIB}MiB",
+              show_default=True, help="Size a single element may hold; files with a larger one are refused (named).")
 @click.option("--no-verify", is_flag=True, help="Skip verification (the output then cannot be approved).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_file, linkage_db, scripts,
@@ -72,7 +72,7 @@ def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_f
             trial_id=trial_id, site_id=site_id, subject_id=subject_id, session_id=session_id,
             profile_options=chosen, sponsor=sponsor, site_name=site_name, time_point=time_point,
             scripts=tuple(texts), key_file=key_file, linkage_db=linkage_db, workers=workers,
-            verify=not no_verify, limits=Limits(max_inflated_size * MIB, max_element_size * MIB))
+            verify=not no_verify, limits=Limits(max_inflated_size, max_element_size))
         with progress_bar("Anonymising", disable=as_json) as advance:
             report = anonymise_folder(src, dest, options, progress=advance)
     if as_json:

@@ -2,33 +2,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import threading
 
 import click
 
 from ..site import load_site_key
-from ._common import echo_json, sdu_errors
-
-
-class ByteSize(click.ParamType):
-    """A size in bytes: ``1073741824``, ``1GiB``, ``500MB``, ``512M`` (K/M/G alone are binary)."""
-
-    name = "size"
-    _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-              "k": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gib": 1 << 30,
-              "t": 1 << 40, "tib": 1 << 40}
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value))
-        unit = self._UNITS.get(match.group(2).lower()) if match else None
-        if unit is None or float(match.group(1)) * unit < 1:
-            self.fail("expected a size such as 1073741824, 1GiB or 500MB", param, ctx)
-        return int(float(match.group(1)) * unit)
-
+from ._common import ByteSize, echo_json, sdu_errors
 
 
 @click.command("receive")
