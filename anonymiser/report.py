@@ -52,6 +52,14 @@ class AnonymiseReport:
     def ok(self) -> bool:
         return self.failed == 0 and (self.verification is None or self.verified)
 
+    def action_totals(self) -> dict[str, int]:
+        """Each action code summed over the files (``IOD``: elements removed as not in the IOD)."""
+        totals: dict[str, int] = {}
+        for f in self.files:
+            for code, n in f.actions.items():
+                totals[code] = totals.get(code, 0) + n
+        return dict(sorted(totals.items()))
+
     def to_dict(self) -> dict:
         return {
             "step": "anonymise", "ok": self.ok, "source": self.source, "destination": self.destination,
@@ -60,6 +68,7 @@ class AnonymiseReport:
             "subjects": self.subjects, "sessions": self.sessions, "seconds": round(self.seconds, 3),
             "files_per_second": round(len(self.files) / self.seconds, 1) if self.seconds else None,
             "verification": self.verification,
+            "actions": self.action_totals(),
             "unreadable": self.unreadable,
             "files": [f.to_dict() for f in self.files],
         }
