@@ -87,7 +87,7 @@ class _Clean:
             if nested and tag == CHARSET:
                 return False
             sub = None
-            if tree is not None and tag & 0xFFFF:  # the iod check (file meta is walked without a tree)
+            if tree is not None and tag & 0xFFFF and tag >> 16 != 0x0002:  # the iod check (as DatasetCheck)
                 problem, sub = iod.problem(tree, tag, None if self.implicit else vr, top)
                 if problem:
                     return False
