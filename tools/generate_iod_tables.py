@@ -45,6 +45,8 @@ FALLBACK_MODULES = [
 #: Attributes newer than the package's 2020 edition (or missing from its parse) that trials need,
 #: as (module id, tag path, why). Each is in the current PS3.3 at that position.
 ADDITIONS: list[tuple[str, list[str], str]] = [
+    ("ct-image", ["00180088"], "Spacing Between Slices: written by CT scanners and read by planning systems; "
+                               "in the CT IOD of dicom3tools' current edition (dciodvfy accepts it)"),
 ]
 
 #: Repairs of the package's parse, as (module id, from path, to path, tags): the tags are moved
