@@ -96,4 +96,4 @@ def _drop_unused_creators(ds: Dataset) -> None:
 
 def describe() -> list[str]:
     """What each action does, for ``--what-if`` style listings and the README."""
-    return [a.describe() for a in ACTIONS.values()] + [PRIVATE.describe()]
+    return [iod.describe()] + [a.describe() for a in ACTIONS.values()] + [PRIVATE.describe()]

@@ -54,3 +54,8 @@ def judge(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[bool, T
         if vrs is not None and wire_vr not in vrs and "UN" not in vrs:
             return False, None
     return True, sub
+
+
+def describe() -> str:
+    return (f"{CODE}: remove public elements the object's IOD (PS3.3) does not define at their position, "
+            "unknown public tags and values written with a wrong VR (trial default; --keep-non-iod keeps them)")

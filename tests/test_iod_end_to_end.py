@@ -84,3 +84,17 @@ def test_every_pydicom_test_file_verifies_without_iod_findings(tmp_path):
             filecheck.BYTE_READER = True
         assert fast == slow, path.name
         assert not [f for f in slow.findings if f.check == "iod"], (path.name, slow.findings)
+
+
+def test_cli_says_what_the_rule_did_and_what_keeping_risks(small_study, tmp_path):
+    _planted_study(small_study)
+    runner = CliRunner()
+    base = ["anonymise", str(small_study.root), "--trial-id", "T", "--site-id", "S", "--auto-id"]
+    run = runner.invoke(cli, [*base[:2], str(tmp_path / "a"), *base[2:]])
+    assert run.exit_code == 0, run.output
+    line = next(l for l in run.output.splitlines() if l.startswith("IOD rule:"))
+    assert int(line.split()[2]) >= 7
+    run = runner.invoke(cli, [*base[:2], str(tmp_path / "b"), *base[2:], "--keep-non-iod"])
+    assert run.exit_code == 0 and "IOD rule: OFF (--keep-non-iod)" in run.output
+    help_text = " ".join(runner.invoke(cli, ["anonymise", "--help"]).output.split())
+    assert "--keep-non-iod" in help_text and "nobody reviewed" in help_text

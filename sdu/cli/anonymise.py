@@ -77,17 +77,25 @@ def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_f
     if as_json:
         echo_json(report.to_dict())
     else:
-        _print_summary(report)
+        _print_summary(report, keep_non_iod)
     sys.exit(0 if report.ok else 1)
 
 
-def _print_summary(report) -> None:
+def _print_summary(report, keep_non_iod: bool = False) -> None:
     d = report.to_dict()
     c = d["counts"]
     click.echo(f"Anonymised {c['out']} of {c['in']} files into {report.destination} "
                f"({d['seconds']} s, {d['files_per_second'] or '-'} files/s); failed: {c['failed']}")
     click.echo(f"Profile: {', '.join(report.profile)}; subjects: {', '.join(report.subjects) or '-'}; "
                f"sessions: {', '.join(report.sessions) or '-'}")
+    if keep_non_iod:
+        click.echo("IOD rule: OFF (--keep-non-iod): elements outside the objects' IODs were kept, only scrubbed")
+    else:
+        totals = d.get("actions", {})
+        unknown = totals.get("IOD-fallback", 0)
+        click.echo(f"IOD rule: {totals.get('IOD', 0)} element(s) outside the objects' IODs removed"
+                   + (f"; {unknown} file(s) of a SOP class without an IOD table judged by the common modules"
+                      if unknown else ""))
     for f in report.files:
         if f.status == "failed":
             click.echo(f"  FAILED {f.source}: {f.reason}", err=True)
