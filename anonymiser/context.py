@@ -28,3 +28,7 @@ class Context:
     uids: dict[str, str] = field(default_factory=dict)
     #: How often each action ran, by code (for the report).
     counts: Counter = field(default_factory=Counter)
+    #: The IOD attribute tree of the level being walked (:mod:`.iod`); None: no IOD rule here.
+    iod: dict | None = None
+    #: The tree of the dataset's top level (None when non-IOD elements are kept).
+    iod_root: dict | None = None

@@ -14,7 +14,7 @@ from pydicom.dataset import FileMetaDataset
 from sdu.dicomfiles import check_complete, header_note, read_dataset
 from sdu.errors import AnonymisationError
 
-from . import engine, identity
+from . import engine, identity, iod
 from .meta import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 from .report import FileOutcome
 from .single import Settings, _context, _finish, _trial_identity, subject_for
@@ -71,6 +71,7 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
             "that also sets BurnedInAnnotation to NO", path=rel)
 
     ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ds), engine.walk)
+    iod.start(ctx, str(ds.get("SOPClassUID", "") or ""), o.keep_non_iod)
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
     apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)

@@ -2,9 +2,11 @@
 
 The action for a tag is worked out once per option set (cached), so a CT slice costs a
 dictionary look-up per element; values are converted only when an action touches them and
-pixel data is never decoded. Elements the table does not list are kept, except that UIDs are
-replaced (references follow by construction), person names are emptied, dates are treated as
-the table treats dates, and free text is scrubbed of the subject's identifying words.
+pixel data is never decoded. First, unless non-IOD elements are kept on request, an element the
+object's IOD does not define at its position is removed (:mod:`.iod`). Elements the table does
+not list are kept, except that UIDs are replaced (references follow by construction), person
+names are emptied, dates are treated as the table treats dates, and free text is scrubbed of the
+subject's identifying words.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from functools import lru_cache
 from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 
+from . import iod
 from .actions import Clean, Dummy, Empty, Keep, Private, Remove, ReplaceUID
 from .actions.clean import TEXT_VRS
 from .context import Context
@@ -43,6 +46,7 @@ def element_vr(ds: Dataset, tag) -> str:
 def walk(ds: Dataset, ctx: Context) -> None:
     """Anonymise ``ds`` in place (recursing into sequences through the actions)."""
     plan = plan_for(ctx.option_columns)
+    tree = ctx.iod
     for tag in list(ds._dict):
         group = tag >> 16
         if group & 1:
@@ -51,12 +55,19 @@ def walk(ds: Dataset, ctx: Context) -> None:
         if tag & 0xFFFF == 0 and group != 0x0002:
             del ds[tag]  # group lengths (retired) would be wrong after edits
             continue
+        if tree is not None and group != 0x0002:
+            keep, ctx.iod = iod.judge(tree, tag, ds._dict[tag].VR, tree is ctx.iod_root)
+            if not keep:
+                del ds[tag]
+                ctx.counts[iod.CODE] += 1
+                continue
         code = plan.get(tag) or repeating_action(tag, ctx.option_columns)
         vr = element_vr(ds, tag)
         if code is None:
             _unlisted(ds, tag, vr, ctx)
         else:
             ACTIONS[code](ds, tag, vr, ctx)
+    ctx.iod = tree
     if ctx.safe_private:
         _drop_unused_creators(ds)
 
@@ -85,4 +96,4 @@ def _drop_unused_creators(ds: Dataset) -> None:
 
 def describe() -> list[str]:
     """What each action does, for ``--what-if`` style listings and the README."""
-    return [a.describe() for a in ACTIONS.values()] + [PRIVATE.describe()]
+    return [iod.describe()] + [a.describe() for a in ACTIONS.values()] + [PRIVATE.describe()]

@@ -10,7 +10,7 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 """
 from __future__ import annotations
 
-from . import identity
+from . import identity, iod
 from .context import Context
 from .dates import shift_value
 from .elements import Decline, Element, PartTen, read_file, text, value
@@ -119,7 +119,8 @@ class Walker:
 
     def walk(self, elements, item: bool = False) -> dict[int, list]:
         """Tag -> output chunks for one dataset or item (removed elements absent)."""
-        out, counts = {}, self.ctx.counts
+        ctx = self.ctx
+        out, counts, tree = {}, ctx.counts, ctx.iod
         for e in elements:
             tag = e.tag
             group = tag >> 16
@@ -130,12 +131,18 @@ class Walker:
                 continue
             if tag & 0xFFFF == 0:
                 continue  # group lengths (retired) would be wrong after edits
+            if tree is not None:  # as engine.walk: outside the IOD, unknown or a wrong VR: removed
+                keep, ctx.iod = iod.judge(tree, tag, None if self.implicit else e.vr, tree is ctx.iod_root)
+                if not keep:
+                    counts[iod.CODE] += 1
+                    continue
             if e.vr == "UN":
                 raise Decline("VR UN on a standard element")
             code = self.plan.get(tag) or repeating_action(tag, self.columns)
             chunks = self.unlisted(e) if code is None else getattr(self, "act_" + COMBINED.get(code, code))(e)
             if chunks is not None:
                 out[tag] = chunks
+        ctx.iod = tree
         return out
 
     def unlisted(self, e: Element):

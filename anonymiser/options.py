@@ -52,6 +52,9 @@ class AnonymiseOptions:
     verify: bool = True
     #: Caps on inflated size and element length (one hostile file cannot exhaust memory).
     limits: Limits = DEFAULT_LIMITS
+    #: Keep public elements the object's IOD does not define (and unknown tags, wrong VRs), with
+    #: only the profile's scrub: the old behaviour, for non-trial use (:mod:`anonymiser.iod`).
+    keep_non_iod: bool = False
 
     def __post_init__(self) -> None:
         for kind, value in (("trial ID", self.trial_id), ("site ID", self.site_id),

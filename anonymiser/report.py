@@ -86,7 +86,15 @@ class AnonymiseReport:
                 "site_id": self.site_id, "profile": self.profile, "counts": self.counts(),
                 "subjects": self.subjects, "sessions": self.sessions, "seconds": round(self.seconds, 3),
                 "files_per_second": round(len(self.files) / self.seconds, 1) if self.seconds else None,
-                "verification": self.verification}
+                "verification": self.verification, "actions": self.action_totals()}
+
+    def action_totals(self) -> dict[str, int]:
+        """Each action code summed over the files (``IOD``: elements removed as not in the IOD)."""
+        totals: dict[str, int] = {}
+        for f in self.files:
+            for code, n in f.actions.items():
+                totals[code] = totals.get(code, 0) + n
+        return dict(sorted(totals.items()))
 
     def to_dict(self) -> dict:
         """The site's full report: source paths and the source -> output mapping included."""

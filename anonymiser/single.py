@@ -15,11 +15,7 @@ from pathlib import Path
 
 from sdu.errors import AnonymisationError, SDUError
 
-
-class DestinationError(SDUError):
-    """The destination folder refused a write (full, read-only): no later file will fare better."""
-
-from . import fastpath, identity
+from . import fastpath, identity, iod
 from .context import Context
 from .meta import file_meta
 from .options import AnonymiseOptions
@@ -27,6 +23,10 @@ from .pseudonyms import auto_session_id, auto_subject_id, date_shift_days, keyed
 from .report import FileOutcome
 from .trialblock import TrialIdentity, trial_block
 from .values import replace_uid, safe_private_list
+
+
+class DestinationError(SDUError):
+    """The destination folder refused a write (full, read-only): no later file will fare better."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
     session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
     found = identity.identifiers_from(values.__getitem__, values["OtherPatientIDsSequence"])
     ctx, dates = _context(settings, patient_id, found, identity.python_encodings_for(charset))
+    iod.start(ctx, fastpath.text(buf, top[SOP_CLASS]), o.keep_non_iod)
     old_sop = fastpath.text(buf, top[SOP_INSTANCE])
     walker = fastpath.Walker(buf, part.implicit, ctx, charset)
     out = walker.walk(part.dataset)
@@ -126,7 +127,8 @@ def _context(settings: Settings, patient_id: str, found, encodings, walk=None) -
 
 def _trial_identity(o: AnonymiseOptions, subject: str, session: str) -> TrialIdentity:
     return TrialIdentity(o.trial_id, o.site_id, subject, session, o.sponsor or o.trial_id,
-                         o.protocol_name, o.site_name, o.time_point, o.coordinating_center)
+                         o.protocol_name, o.site_name, o.time_point, o.coordinating_center,
+                         non_iod_kept=o.keep_non_iod)
 
 
 def _finish(settings: Settings, rel: str, emit, series, sop, old_sop: str, ctx: Context, who, changes: int) -> FileOutcome:

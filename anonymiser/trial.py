@@ -17,7 +17,7 @@ from pydicom.sequence import Sequence
 from sdu import __version__
 from sdu.standard import annex_e
 
-from .trialblock import TrialIdentity
+from .trialblock import TrialIdentity, method_values
 
 __all__ = ["TrialIdentity", "apply_trial_block", "record_deidentification", "set_identity", "trial_elements"]
 
@@ -38,12 +38,13 @@ def set_identity(ds: Dataset, t: TrialIdentity) -> None:
         ds.ClinicalTrialTimePointID = t.time_point
 
 
-def record_deidentification(ds: Dataset, options: frozenset[annex_e.ProfileOption], dates: str) -> None:
+def record_deidentification(ds: Dataset, options: frozenset[annex_e.ProfileOption], dates: str,
+                            t: TrialIdentity | None = None) -> None:
     """``dates`` is the LongitudinalTemporalInformationModified value: MODIFIED, UNMODIFIED or REMOVED."""
     basic_code, basic_meaning = annex_e.basic_profile_code()
     chosen = sorted(options, key=lambda o: o.code)
     ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = [f"SDU {__version__}", basic_meaning[:64], *(o.meaning[:64] for o in chosen)]
+    ds.DeidentificationMethod = method_values(t or TrialIdentity("", "", "", "", ""), basic_meaning, chosen)
     items = []
     for code, meaning in [(basic_code, basic_meaning), *((o.code, o.meaning) for o in chosen)]:
         item = Dataset()
@@ -60,7 +61,7 @@ def _encoded_block(t: TrialIdentity, options: frozenset[annex_e.ProfileOption], 
     as raw elements for every file (they are the same in each)."""
     block = Dataset()
     set_identity(block, t)
-    record_deidentification(block, options, dates)
+    record_deidentification(block, options, dates, t)
     out = []
     for elem in block:
         fp = DicomBytesIO()
@@ -79,7 +80,7 @@ def apply_trial_block(ds: Dataset, t: TrialIdentity, options, dates: str) -> Non
     syntax = ds.file_meta.TransferSyntaxUID
     if not syntax.is_little_endian or syntax.is_deflated:
         set_identity(ds, t)
-        record_deidentification(ds, options, dates)
+        record_deidentification(ds, options, dates, t)
         return
     for raw in _encoded_block(t, options, dates, syntax.is_implicit_VR):
         ds._dict[raw.tag] = raw

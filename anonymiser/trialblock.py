@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sdu import __version__
-from sdu.standard import annex_e
+from sdu.standard import annex_e, iod
 
 from .encoding import IMPLICIT, header
 
@@ -27,6 +27,15 @@ class TrialIdentity:
     site_name: str = ""
     time_point: str = ""
     coordinating_center: str = ""
+    #: Non-IOD elements were kept on request: De-identification Method says so (the verifier reads it).
+    non_iod_kept: bool = False
+
+
+def method_values(t: TrialIdentity, basic_meaning: str, chosen) -> list[str]:
+    """De-identification Method (0012,0063): SDU and version, the profile and options chosen, and
+    the keep declaration when non-IOD elements were kept."""
+    values = [f"SDU {__version__}", basic_meaning[:64], *(o.meaning[:64] for o in chosen)]
+    return values + [iod.keep_declaration()] if t.non_iod_kept else values
 
 
 def _text(value: str | list[str]) -> bytes:
@@ -52,7 +61,7 @@ def trial_block(t: TrialIdentity, options: frozenset, dates: str, implicit: bool
         *([(0x00120050, "LO", t.time_point)] if t.time_point else []),
         *([(0x00120060, "LO", t.coordinating_center)] if t.coordinating_center else []),
         (0x00120062, "CS", "YES"),
-        (0x00120063, "LO", [f"SDU {__version__}", basic_meaning[:64], *(o.meaning[:64] for o in chosen)]),
+        (0x00120063, "LO", method_values(t, basic_meaning, chosen)),
         (0x00200010, "SH", study_id), (0x00280303, "CS", dates),
     ]
     out = [(tag, _element(tag, vr, _text(v), implicit)) for tag, vr, v in values]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
+from . import iod
 from .bytevalues import CHARSET, converted, encodings, text_values
 from .checks import BASIC_PROFILE, RETAIN_UIDS, _is_trial_record, _row, option_columns
 from .elements import Declined, Parsed, Short, find, parse
@@ -22,6 +23,7 @@ from .walk import _keyword
 
 HEAD = 32768
 CODE_SEQUENCE, CODE_VALUE, IDENTITY_REMOVED = 0x00120064, 0x00080100, 0x00120062
+METHOD, SOP_CLASS = 0x00120063, 0x00080016
 _NOT_GIVEN = object()
 
 
@@ -71,16 +73,24 @@ def _read(path) -> tuple[list[tuple[int, bytes]], Parsed]:
 class _Clean:
     """The profile / private / UID walk of :class:`verifier.checks.DatasetCheck`, stopping at the first doubt."""
 
-    def __init__(self, data: bytes, columns: frozenset[str], uids: frozenset[str] | None):
+    def __init__(self, data: bytes, columns: frozenset[str], uids: frozenset[str] | None,
+                 implicit: bool = False, iod_root=None):
         self.data, self.columns, self.uids = data, columns, uids
+        self.implicit, self.iod_root = implicit, iod_root
 
-    def level(self, level: list, profile: bool, nested: bool) -> bool:
+    def level(self, level: list, profile: bool, nested: bool, tree=None) -> bool:
         data, uids, columns = self.data, self.uids, self.columns
+        top = tree is not None and tree is self.iod_root
         for tag, vr, start, length, items in level:
             if tag & 0x10000:
                 return False  # a private element: a finding unless safe, which the pydicom path judges
             if nested and tag == CHARSET:
                 return False
+            sub = None
+            if tree is not None and tag & 0xFFFF and tag >> 16 != 0x0002:  # the iod check (as DatasetCheck)
+                problem, sub = iod.problem(tree, tag, None if self.implicit else vr, top)
+                if problem:
+                    return False
             child = False
             if profile:
                 action = _action(tag, columns)
@@ -91,7 +101,7 @@ class _Clean:
                 child = action is not None
             if vr == "SQ":
                 for item in items:
-                    if not self.level(item, child, True):
+                    if not self.level(item, child, True, sub):
                         return False
             elif vr == "UI" and uids:
                 raw = data[start:start + length]
@@ -140,8 +150,10 @@ def clean_result(path, rel: str, orig) -> tuple[FileResult, RtSummary] | None:
         for _, chunk in pieces:  # identifier hits need a pre-filter hit: that alone sends the file on
             if (matcher and matcher.may_match(chunk)) or scan(chunk, [(0, len(chunk))], None, uids):
                 return None
-        walk = _Clean(data, option_columns(codes), uids)
-        if not (walk.level(parsed.meta, True, False) and walk.level(parsed.dataset, True, False)):
+        kept = iod.declares_kept(_get(data, parsed.dataset, METHOD, implicit, encoding, None))
+        root = None if kept else iod.tree_for(str(_get(data, parsed.dataset, SOP_CLASS, implicit, encoding, "") or ""))
+        walk = _Clean(data, option_columns(codes), uids, implicit, root)
+        if not (walk.level(parsed.meta, True, False) and walk.level(parsed.dataset, True, False, root)):
             return None
         summary = summarise(rel, data, parsed.dataset, implicit, encoding)
         modality = str(_get(data, parsed.dataset, 0x00080060, implicit, encoding, "") or "")

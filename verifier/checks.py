@@ -8,6 +8,8 @@
 * uids: no UI value is an original UID.
 * identifiers: no element value contains an identifier (run when the raw-bytes scan found one).
 * record: PatientIdentityRemoved is YES and the method codes include the basic profile (113100).
+* iod: every public element is defined by the object's IOD at its position, known, and written
+  with the dictionary's VR (:mod:`verifier.iod`), unless the file declares non-IOD elements kept.
 Elements of the Clinical Trial / de-identification record are judged by the identifier check only.
 """
 from __future__ import annotations
@@ -15,11 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
 from sdu.standard.annex_e import option_by_code, row_for
 
-from . import rules
+from . import iod, rules
 from .identifiers import Identifier, Matcher
 from .model import Finding
 from .walk import Node, is_private, items, nodes
@@ -65,6 +68,14 @@ def record_findings(ds: Dataset, codes: frozenset[str]) -> list[Finding]:
     return out
 
 
+def _method(ds: Dataset):
+    """De-identification Method (0012,0063) as read (None when absent or unreadable)."""
+    try:
+        return ds.get("DeidentificationMethod", None)
+    except Exception:  # a damaged value declares nothing
+        return None
+
+
 def _is_trial_record(tag: int, keyword: str) -> bool:
     return (tag >> 16) in rules.trial_record_groups() or keyword in rules.trial_record_keywords()
 
@@ -85,18 +96,28 @@ class DatasetCheck:
     def __post_init__(self):
         self.columns = option_columns(self.codes)
         self.safe_private = RETAIN_SAFE_PRIVATE in self.codes
+        self.iod_root = None
 
     # -- entry ----------------------------------------------------------------------------
     def run(self, ds: Dataset) -> None:
         meta = getattr(ds, "file_meta", None)
         if meta is not None:
             self._visit(meta, 0, "", "", True)
-        self._visit(ds, 0, "", "", True)
+        if not iod.declares_kept(_method(ds)):
+            self.iod_root = iod.tree_for(str(ds.get("SOPClassUID", "") or ""))
+        self._visit(ds, 0, "", "", True, self.iod_root)
 
     # -- walk -----------------------------------------------------------------------------
-    def _visit(self, ds: Dataset, base: int | None, tp: str, kp: str, profile: bool) -> None:
+    def _visit(self, ds: Dataset, base: int | None, tp: str, kp: str, profile: bool, tree=None) -> None:
+        top = tree is not None and tree is self.iod_root
         for node in nodes(ds, base, tp, kp):
             child_profile = profile
+            sub = None
+            if tree is not None and not is_private(node.tag) and node.tag & 0xFFFF and node.tag >> 16 != 0x0002:
+                wire = None if isinstance(node.elem, RawDataElement) and node.elem.is_implicit_VR else node.vr
+                problem, sub = iod.problem(tree, node.tag, wire, top)
+                if problem:
+                    self._add("iod", node, problem)
             if is_private(node.tag):
                 self._private(ds, node)
                 child_profile = False
@@ -107,7 +128,7 @@ class DatasetCheck:
             if node.vr == "SQ":
                 try:
                     for item, child_base, ctp, ckp in items(ds, node):
-                        self._visit(item, child_base, ctp, ckp, child_profile)
+                        self._visit(item, child_base, ctp, ckp, child_profile, sub)
                 except Exception as exc:
                     self.findings.append(Finding("readable", node.tag_path,
                                                  f"sequence could not be parsed ({type(exc).__name__})",

@@ -63,7 +63,7 @@ def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
     workers = max(1, options.workers)
     originals = gather(options.against, options.linkage_db, options.trial, workers, options.against_collected)
     report = VerifyReport(str(folder), sources=originals.counts)
-    report.checks = ["record", "profile", "private", "references", "raw bytes"]
+    report.checks = ["record", "profile", "iod", "private", "references", "raw bytes"]
     if originals.has_identifiers:
         report.checks.insert(3, "identifiers")
     else:

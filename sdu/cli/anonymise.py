@@ -37,6 +37,11 @@ def site_scripts() -> list[Path]:
               type=click.Choice(sorted(annex_e.options())), help="Annex E option, added to the trial defaults.")
 @click.option("--no-trial-defaults", is_flag=True,
               help=f"Start from the bare basic profile instead of {', '.join(annex_e.trial_default_options())}.")
+@click.option("--keep-non-iod", is_flag=True,
+              help="Keep public elements the object's IOD (PS3.3) does not define, unknown public tags and "
+                   "elements written with a wrong VR (the old behaviour, for non-trial use). Risk: elements nobody "
+                   "reviewed pass through with only the profile's scrub, so a new hiding place is a new leak. "
+                   "The files declare it in De-identification Method; the verifier then skips its IOD check.")
 @click.option("--sponsor", help="Clinical Trial Sponsor Name (default: the trial ID).")
 @click.option("--site-name", default="", help="Clinical Trial Site Name.")
 @click.option("--time-point", default="", help="Clinical Trial Time Point ID.")
@@ -48,8 +53,8 @@ def site_scripts() -> list[Path]:
 @click.option("--no-verify", is_flag=True, help="Skip verification (the output then cannot be approved).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_file, linkage_db, scripts,
-            profile_options, no_trial_defaults, sponsor, site_name, time_point, workers, max_inflated_size,
-            max_element_size, no_verify, as_json):
+            profile_options, no_trial_defaults, keep_non_iod, sponsor, site_name, time_point, workers,
+            max_inflated_size, max_element_size, no_verify, as_json):
     """Anonymise every DICOM file below SRC into DEST, then verify DEST.
 
     PS3.15 Annex E Basic Profile (+ options), keyed UIDs, Clinical Trial modules. Exit 0 only
@@ -72,17 +77,17 @@ def command(src, dest, trial_id, site_id, subject_id, auto_id, session_id, key_f
             trial_id=trial_id, site_id=site_id, subject_id=subject_id, session_id=session_id,
             profile_options=chosen, sponsor=sponsor, site_name=site_name, time_point=time_point,
             scripts=tuple(texts), key_file=key_file, linkage_db=linkage_db, workers=workers,
-            verify=not no_verify, limits=Limits(max_inflated_size, max_element_size))
+            verify=not no_verify, keep_non_iod=keep_non_iod, limits=Limits(max_inflated_size, max_element_size))
         with progress_bar("Anonymising", disable=as_json) as advance:
             report = anonymise_folder(src, dest, options, progress=advance)
     if as_json:
         echo_json(report.to_dict())
     else:
-        _print_summary(report)
+        _print_summary(report, keep_non_iod)
     sys.exit(0 if report.ok else 1)
 
 
-def _print_summary(report) -> None:
+def _print_summary(report, keep_non_iod: bool = False) -> None:
     """At the site: names source files (the terminal is on the identifiable side)."""
     d = report.to_dict()
     c = d["counts"]
@@ -91,6 +96,14 @@ def _print_summary(report) -> None:
                f"skipped: {c['skipped']}")
     click.echo(f"Profile: {', '.join(report.profile)}; subjects: {', '.join(report.subjects) or '-'}; "
                f"sessions: {', '.join(report.sessions) or '-'}")
+    if keep_non_iod:
+        click.echo("IOD rule: OFF (--keep-non-iod): elements outside the objects' IODs were kept, only scrubbed")
+    else:
+        totals = d.get("actions", {})
+        unknown = totals.get("IOD-fallback", 0)
+        click.echo(f"IOD rule: {totals.get('IOD', 0)} element(s) outside the objects' IODs removed"
+                   + (f"; {unknown} file(s) of a SOP class without an IOD table judged by the common modules"
+                      if unknown else ""))
     for f in report.files:
         if f.status == "failed":
             click.echo(f"  FAILED {f.source}: {f.reason}", err=True)

@@ -2,7 +2,8 @@
 
 Deliberately NOT the project's anonymiser (the verifier's tests must not depend on it): a small
 table-driven pass over PS3.15 Table E.1-1 with the trial default options (basic profile, clean
-descriptors, modified dates), consistent UID mapping, private elements removed and the
+descriptors, modified dates), consistent UID mapping, private elements removed, public elements
+the object's IOD does not define removed (a walk over the shared PS3.3 table), and the
 de-identification record written. ROI names are kept.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from sdu.standard import iod
 from sdu.standard.annex_e import option_by_code, row_for
 
 SUBJECT = "TRIAL-S001"
@@ -77,9 +79,23 @@ def _clean(ds: Dataset, columns: frozenset[str]) -> None:
             elem.value = DUMMY.get(elem.VR, "ANONYMISED" if elem.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC") else "")
 
 
+def _iod_only(ds: Dataset, tree: dict) -> None:
+    """Drop public elements the IOD does not define at their position (not private ones)."""
+    for elem in list(ds):
+        if elem.tag.is_private:
+            continue
+        sub = iod.child(tree, int(elem.tag))
+        if sub is None:
+            del ds[elem.tag]
+        elif elem.VR == "SQ":
+            for item in elem.value:
+                _iod_only(item, sub)
+
+
 def anonymise_like(src: Path, codes=DEFAULT_CODES) -> Dataset:
     ds = pydicom.dcmread(src)
     columns = frozenset(o.column for o in map(option_by_code, codes) if o)
+    _iod_only(ds, iod.tree_for(str(ds.SOPClassUID))[0])
     _clean(ds, columns)
     ds.PatientName = SUBJECT
     ds.PatientID = SUBJECT
