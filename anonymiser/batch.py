@@ -18,6 +18,7 @@ from sdu.dicomfiles import heavy_first, iter_candidate_files
 from sdu.errors import ConfigError
 from sdu.linkage import LinkageStore, SubjectLink
 
+from .batchterms import gather
 from .options import AnonymiseOptions
 from .report import AnonymiseReport, FileOutcome
 from .single import Settings, anonymise_file
@@ -86,7 +87,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                          (options.trial_id,)).fetchall())
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known, sessions)
+    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_terms=gather(paths))
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": s.path, "reason": s.reason} for s in unreadable])

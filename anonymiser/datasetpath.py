@@ -54,7 +54,7 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
         raise AnonymisationError("no PatientID: cannot link the file to a subject", path=rel)
     subject = subject_for(settings, patient_id)
     session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
-    found = identity.identifiers(ds)
+    found, terms = identity.identifiers(ds), identity.terms(ds)
 
     changes = 0
     if o.scripts:
@@ -70,7 +70,7 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
             "pixel data declares burned-in annotation; blank it with a DicomEdit alterPixels rule "
             "that also sets BurnedInAnnotation to NO", path=rel)
 
-    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ds), engine.walk)
+    ctx, dates = _context(settings, patient_id, terms, engine.walk)
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
     apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)
