@@ -14,7 +14,7 @@ from pydicom.dataset import FileMetaDataset
 from sdu.dicomfiles import check_complete, read_dataset
 from sdu.errors import AnonymisationError
 
-from . import engine, identity
+from . import engine, identity, pixeltext
 from .meta import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 from .report import FileOutcome
 from .single import Settings, _context, _finish, _trial_identity, subject_for
@@ -73,6 +73,10 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
     ctx, dates = _context(settings, patient_id, terms, engine.walk)
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
+    try:
+        pixeltext.strip_dataset(ds, ctx.counts)
+    except pixeltext.PixelTextError as exc:
+        raise AnonymisationError(f"pixel data: {exc}", path=rel) from None
     apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID

@@ -10,7 +10,7 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 """
 from __future__ import annotations
 
-from . import identity
+from . import identity, pixeltext
 from .context import Context
 from .dates import shift_value
 from .elements import Decline, Element, PartTen, read_file, text, value
@@ -86,12 +86,24 @@ class Walker:
     def raw(self, e: Element) -> list:
         """The element as it came (pixel data included: a slice, never decoded)."""
         if e.undefined:  # encapsulated pixel data: its items, then a zero-length delimiter
-            return [self.header(e, UNDEFINED), memoryview(self.buf)[e.value:e.value + e.length], SEQ_END]
+            return [self.header(e, UNDEFINED), self.encapsulated(e), SEQ_END]
         data = memoryview(self.buf)[e.value:e.value + e.length]
         if e.length % 2:
             pad = b"\0" if not self.implicit and e.vr in ("UI", "OB", "UN") else b" "
             return [self.header(e, e.length + 1), data, pad]
         return [self.header(e, e.length), data]
+
+    def encapsulated(self, e: Element):
+        """Encapsulated pixel data without text-carrying segments (:mod:`.pixeltext`)."""
+        data = memoryview(self.buf)[e.value:e.value + e.length]
+        try:
+            stripped = pixeltext.strip_encapsulated(data)
+        except pixeltext.PixelTextError:
+            raise Decline("encapsulated pixel data the Dataset path refuses, with its reason") from None
+        if stripped is None:
+            return data
+        self.ctx.counts[pixeltext.COUNT] += 1
+        return stripped
 
     def new(self, e: Element, data: bytes) -> list:
         if len(data) % 2:
