@@ -28,6 +28,8 @@ PROPER = f"[{UPPER}](?:[{LOWER}]+|['’][{UPPER}])[{UPPER}{LOWER}'’-]*"
 WORD = f"[{UPPER}](?:[{LOWER}]+|['’][{UPPER}][{LOWER}]+)"
 #: After a title, an all-capitals word is a name too (``Dr SMITH``).
 CAPITALS = f"[{UPPER}][{UPPER}'’-]+"
+#: Surname particles (van Houten, de la Cruz, von Braun), any case.
+PARTICLES = "(?:[vV][aAoO][nN]|[dD][eEaAiIuU][rRnNlL]?|[dD][eE][lL][lL][aA]|[lL][aAeE]|[dD][oO][sS]|[tT][eE][rR])"
 INITIALS = f"(?:[{UPPER}]\\.\\s*|[{UPPER}]\\s+)*"
 
 
@@ -35,8 +37,9 @@ def candidate_source() -> str:
     """The alternatives (named groups ``t``/``tn``, ``b``/``bn``, ``w``) for :mod:`.spellings`'
     pattern; the surrounding pattern is case-insensitive, these are not (scoped flags)."""
     titles = "|".join(sorted(TITLES, key=len, reverse=True))
-    after_title = f"{INITIALS}(?:{PROPER}|{CAPITALS})(?:[ \\t]+(?:{PROPER}|{CAPITALS}))?"
-    after_by = f"{INITIALS}{PROPER}(?:[ \\t]+{PROPER})?"
+    name = f"(?:{PROPER}|{CAPITALS})"
+    after_title = f"{INITIALS}{name}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{name}){{0,2}}"
+    after_by = f"{INITIALS}{PROPER}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{PROPER})?"
     return (f"(?-i:(?P<t>\\b(?:{titles})\\.?)[ \\t]+(?P<tn>{after_title}))"
             f"|(?P<b>\\bby)[ \\t]+(?-i:(?P<bn>{after_by}))"
             f"|(?-i:(?P<w>\\b[{UPPER}]\\.|\\b{WORD}))")
