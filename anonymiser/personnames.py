@@ -38,7 +38,7 @@ def candidate_source() -> str:
     pattern; the surrounding pattern is case-insensitive, these are not (scoped flags)."""
     titles = "|".join(sorted(TITLES, key=len, reverse=True))
     name = f"(?:{PROPER}|{CAPITALS})"
-    after_title = f"{INITIALS}{name}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{name}){{0,2}}"
+    after_title = f"{INITIALS}(?:{PARTICLES}[ \\t]+)*{name}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{name}){{0,2}}"
     after_by = f"{INITIALS}{PROPER}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{PROPER})?"
     return (f"(?-i:(?P<t>\\b(?:{titles})\\.?)[ \\t]+(?P<tn>{after_title}))"
             f"|(?P<b>\\bby)[ \\t]+(?-i:(?P<bn>{after_by}))"
