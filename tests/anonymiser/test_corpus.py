@@ -17,7 +17,8 @@ import pydicom
 import pytest
 from pydicom.charset import convert_encodings
 from pydicom.data.data_manager import DATA_ROOT
-from pydicom.uid import ImplicitVRLittleEndian
+from pydicom.uid import (ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
+                         SecondaryCaptureImageStorage, generate_uid)
 
 from anonymiser import AnonymiseOptions, anonymise_folder, spellings
 from sdu import site
@@ -30,12 +31,16 @@ SPELLINGS = ["OAKENFOLD", "brunhilde", "Brunhilde Oakenfold", "47110815", "4711-
 NEEDLES = ["oakenfold", "brunhilde", "47110815", "4711-0815", "11/04/1952", "04/11/1952", "1952-04-11",
            "11 apr 1952", "april 11, 1952", "11.04.52", "19520411"]
 TEXT_VRS = {"SH", "LO", "ST", "LT", "UT", "UC"}
+#: (implicit VR, little endian) of a dataset read without file meta -> its transfer syntax.
+SYNTAX = {(True, True): ImplicitVRLittleEndian, (False, True): ExplicitVRLittleEndian,
+          (False, False): ExplicitVRBigEndian}
 PLAIN = {"", "ISO_IR 6", "ISO_IR 100", "ISO_IR 192"}
 
 
 def _local_test_files() -> list[Path]:
-    """pydicom's own files (never the ones it downloads)."""
-    return sorted(p for p in Path(DATA_ROOT, "test_files").rglob("*") if p.is_file())
+    """pydicom's own files (never the ones it downloads): its test files and character set files."""
+    return sorted(p for folder in ("test_files", "charset_files") for p in Path(DATA_ROOT, folder).rglob("*")
+                  if p.is_file())
 
 
 def _plant(ds: pydicom.Dataset) -> int:
@@ -59,25 +64,28 @@ def _prepare(src: Path) -> tuple[dict[str, str], Counter]:
         warnings.simplefilter("ignore")
         for i, path in enumerate(_local_test_files()):
             try:
-                ds = pydicom.dcmread(path)
-            except Exception:  # noqa: BLE001 - not a Part 10 file: not part of the corpus
+                ds = pydicom.dcmread(path, force=True)  # datasets without preamble or file meta too
+                if len(ds) < 5:
+                    raise ValueError("not a dataset")
+            except Exception:  # noqa: BLE001 - text, JSON, ICC profiles, archives: not DICOM
                 skipped["not a DICOM file pydicom reads"] += 1
                 continue
-            if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
-                skipped["no SOP instance (not a composite object)"] += 1
-                continue
-            ds.PatientName, ds.PatientID, ds.PatientBirthDate = PATIENT_NAME, PATIENT_ID, BIRTH_DATE
+            if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:  # the character set samples
+                ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+                ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
             try:
                 planted = _plant(ds)
             except Exception:  # noqa: BLE001 - a value pydicom cannot convert: nothing to plant into
                 skipped["values pydicom cannot convert"] += 1
                 continue
+            ds.PatientName, ds.PatientID, ds.PatientBirthDate = PATIENT_NAME, PATIENT_ID, BIRTH_DATE
             if not planted:
                 skipped["no text element"] += 1
                 continue
             meta = ds.file_meta
             meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
-            meta.TransferSyntaxUID = meta.get("TransferSyntaxUID") or ImplicitVRLittleEndian
+            if "TransferSyntaxUID" not in meta:
+                meta.TransferSyntaxUID = SYNTAX[ds.original_encoding]
             name = f"{i:03d}_{path.name}"
             try:
                 ds.save_as(src / name, enforce_file_format=True)
