@@ -24,6 +24,7 @@ CHARSET = 0x00080005
 _TAG = struct.Struct("<HH").unpack_from
 _U16 = struct.Struct("<H").unpack_from
 _U32 = struct.Struct("<L").unpack_from
+LONG = frozenset(v.encode() for v in LONG_VRS)
 
 
 class _Short(Exception):
@@ -116,8 +117,10 @@ def _need(buf: bytes, end: int) -> None:
 
 def _elements(buf: bytes, pos: int, limit: int | None, implicit: bool, found: _Found, top: bool = False) -> int:
     """Reads elements from ``pos`` to ``limit`` (or an item delimiter when None); returns the end."""
+    n = len(buf)
     while limit is None or pos < limit:
-        _need(buf, pos + 8)
+        if pos + 8 > n:
+            raise _Short
         group, elem = _TAG(buf, pos)
         tag = group << 16 | elem
         if tag == ITEM_END and limit is None:
@@ -125,25 +128,27 @@ def _elements(buf: bytes, pos: int, limit: int | None, implicit: bool, found: _F
         if top and tag >= PIXEL_DATA:
             return pos
         if implicit:
-            vr, length, start = dictionary_vr(tag), _U32(buf, pos + 4)[0], pos + 8
+            vr, length, start = dictionary_vr(tag).encode(), _U32(buf, pos + 4)[0], pos + 8
         else:
-            vr = buf[pos + 4:pos + 6].decode("latin-1")
-            if vr in LONG_VRS:
-                _need(buf, pos + 12)
+            vr = buf[pos + 4:pos + 6]
+            if vr in LONG:
+                if pos + 12 > n:
+                    raise _Short
                 length, start = _U32(buf, pos + 8)[0], pos + 12
             else:
                 length, start = _U16(buf, pos + 6)[0], pos + 8
-        if vr == "SQ" or length == UNDEFINED:
-            if vr not in ("SQ", "UN") and tag != PIXEL_DATA:
+        if vr == b"SQ" or length == UNDEFINED:
+            if vr not in (b"SQ", b"UN") and tag != PIXEL_DATA:
                 raise Decline("undefined length")
-            pos = _items(buf, start, None if length == UNDEFINED else start + length, implicit or vr == "UN", found)
+            pos = _items(buf, start, None if length == UNDEFINED else start + length, implicit or vr == b"UN", found)
             continue
-        _need(buf, start + length)
-        if vr == "PN" or tag in ID_TAGS or tag == BIRTH_DATE:
-            found.values.append(("PN" if vr == "PN" else "DA" if tag == BIRTH_DATE else "ID", buf[start:start + length]))
-        elif tag == CHARSET and top:
-            found.charset = buf[start:start + length].decode("ascii", "replace").strip("\0 ")
         pos = start + length
+        if pos > n:
+            raise _Short
+        if vr == b"PN" or tag in ID_TAGS or tag == BIRTH_DATE:
+            found.values.append(("PN" if vr == b"PN" else "DA" if tag == BIRTH_DATE else "ID", buf[start:pos]))
+        elif tag == CHARSET and top:
+            found.charset = buf[start:pos].decode("ascii", "replace").strip("\0 ")
     return pos
 
 
