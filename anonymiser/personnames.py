@@ -34,15 +34,17 @@ INITIALS = f"(?:[{UPPER}]\\.\\s*|[{UPPER}]\\s+)*"
 
 
 def candidate_source() -> str:
-    """The alternatives (named groups ``t``/``tn``, ``b``/``bn``, ``w``) for :mod:`.spellings`'
-    pattern; the surrounding pattern is case-insensitive, these are not (scoped flags)."""
+    """The alternatives (named groups ``t``/``tn``, ``b``/``bn``, ``w``/``w2``) for :mod:`.spellings`'
+    pattern; the surrounding pattern is case-insensitive, these are not (scoped flags). ``w`` is a
+    capitalised word or an initial followed by another capitalised word ``w2`` (looked at, not
+    consumed: the next match may start there)."""
     titles = "|".join(sorted(TITLES, key=len, reverse=True))
     name = f"(?:{PROPER}|{CAPITALS})"
     after_title = f"{INITIALS}(?:{PARTICLES}[ \\t]+)*{name}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{name}){{0,2}}"
     after_by = f"{INITIALS}{PROPER}(?:[ \\t]+(?:{PARTICLES}[ \\t]+)*{PROPER})?"
     return (f"(?-i:(?P<t>\\b(?:{titles})\\.?)[ \\t]+(?P<tn>{after_title}))"
             f"|(?P<b>\\bby)[ \\t]+(?-i:(?P<bn>{after_by}))"
-            f"|(?-i:(?P<w>\\b[{UPPER}]\\.|\\b{WORD}))")
+            f"|(?-i:(?P<w>\\b[{UPPER}]\\.|\\b{WORD})(?=[ \\t]*(?P<w2>{WORD})\\b))")
 
 
 @lru_cache(maxsize=1)

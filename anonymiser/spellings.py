@@ -200,30 +200,25 @@ class Scrubber:
     def sub(self, text: str) -> str:
         """The text with every identifier found replaced by ``XXXX`` (one pass)."""
         spans: list[tuple[int, int]] = []
-        prev = None  # the last capitalised word: (start, end, word)
         for m in self.pattern.finditer(text):
             if m.group("s") is not None:
                 spans.append(m.span())
-                prev = None
             elif m.group("tn") is not None:
                 spans.append(m.span("tn"))
-                prev = None
             elif m.group("bn") is not None:
                 spans.append(m.span("bn"))
-                prev = None
-            else:
-                word = m.group("w")
-                if prev and not text[prev[1]:m.start()].strip() and personnames.is_pair(prev[2], word):
-                    if not spans or spans[-1][1] <= prev[0]:
-                        spans.append(prev[:2])
-                    spans.append(m.span())
-                prev = (m.start(), m.end(), word)
+            elif personnames.is_pair(m.group("w"), m.group("w2")):
+                spans += [m.span("w"), m.span("w2")]
         if not spans:
             return text
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1] and (start < merged[-1][1] or start == merged[-1][0]):
+                merged[-1][1] = max(merged[-1][1], end)  # overlapping finds: one replacement
+            else:
+                merged.append([start, end])
         out, pos = [], 0
-        for start, end in spans:
-            if start < pos:
-                continue
+        for start, end in merged:
             out += [text[pos:start], REPLACEMENT]
             pos = end
         out.append(text[pos:])
