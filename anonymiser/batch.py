@@ -87,7 +87,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                          (options.trial_id,)).fetchall())
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_terms=gather(paths))
+    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_names=gather(paths))
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": s.path, "reason": s.reason} for s in unreadable])

@@ -1,5 +1,5 @@
-"""Every person name, patient ID and birth date held anywhere in a batch, read before it is
-anonymised: each counts as an identifier in every free-text value of every file of the batch.
+"""Every person name held anywhere in a batch, read before it is anonymised: each counts as an
+identifier in every free-text value of every file of the batch.
 
 Operators, physicians, reviewers, ROI interpreters and observers are named in PN elements at
 any depth, and any of them may be written out in another file's free text ("Contoured by
@@ -13,13 +13,10 @@ import struct
 
 from .elements import Decline, dictionary_vr, syntax_kind
 from .encoding import LONG_VRS, UNDEFINED
-from .spellings import Terms
 
 #: Most headers end well before this; a file whose header runs past it is read whole.
 HEAD = 16384
 ITEM, ITEM_END, SEQ_END, PIXEL_DATA = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD, 0x7FE00010
-ID_TAGS = frozenset({0x00100020, 0x00101000, 0x00080050, 0x00101090})
-BIRTH_DATE = 0x00100030
 CHARSET = 0x00080005
 _TAG = struct.Struct("<HH").unpack_from
 _U16 = struct.Struct("<H").unpack_from
@@ -31,16 +28,15 @@ class _Short(Exception):
     """The buffer ends before the header does."""
 
 
-def gather(paths: list[str]) -> Terms:
+def gather(paths: list[str]) -> tuple[str, ...]:
+    """The PN values (as text, every component group) of every file, at any depth."""
     names: set[str] = set()
-    ids: set[str] = set()
-    dates: set[str] = set()
     for path in paths:
-        _scan_file(path, names, ids, dates)
-    return Terms(tuple(sorted(names)), tuple(sorted(ids)), tuple(sorted(dates)))
+        _scan_file(path, names)
+    return tuple(sorted(names))
 
 
-def _scan_file(path: str, names: set, ids: set, dates: set) -> None:
+def _scan_file(path: str, names: set) -> None:
     try:
         with open(path, "rb") as f:
             buf = f.read(HEAD)
@@ -60,12 +56,11 @@ def _scan_file(path: str, names: set, ids: set, dates: set) -> None:
     except OSError:
         return
     decode = _decoder(found.charset)
-    for kind, data in found.values:
-        text = decode(data).strip("\0 ")
-        for v in text.split("\\"):
+    for data in found.values:
+        for v in decode(data).split("\\"):
             v = v.strip("\0 ")
             if v:
-                (names if kind == "PN" else ids if kind == "ID" else dates).add(v)
+                names.add(v)
 
 
 def _decoder(charset: str):
@@ -84,7 +79,7 @@ def _decoder(charset: str):
 
 class _Found:
     def __init__(self):
-        self.values: list[tuple[str, bytes]] = []
+        self.values: list[bytes] = []
         self.charset = ""
 
 
@@ -145,8 +140,8 @@ def _elements(buf: bytes, pos: int, limit: int | None, implicit: bool, found: _F
         pos = start + length
         if pos > n:
             raise _Short
-        if vr == b"PN" or tag in ID_TAGS or tag == BIRTH_DATE:
-            found.values.append(("PN" if vr == b"PN" else "DA" if tag == BIRTH_DATE else "ID", buf[start:pos]))
+        if vr == b"PN":
+            found.values.append(buf[start:pos])
         elif tag == CHARSET and top:
             found.charset = buf[start:pos].decode("ascii", "replace").strip("\0 ")
     return pos

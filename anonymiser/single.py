@@ -37,9 +37,9 @@ class Settings:
     known_sessions: dict[str, str]
     #: Walk the file's bytes where :mod:`.fastpath` can (tests turn it off to compare paths).
     byte_path: bool = True
-    #: Person names, IDs and birth dates held anywhere in the batch (:mod:`.batchterms`): scrubbed
-    #: from every free-text value of every file, whoever's file it is.
-    batch_terms: spellings.Terms = spellings.Terms()
+    #: Every person name (PN value) held anywhere in the batch (:mod:`.batchterms`): scrubbed from
+    #: every free-text value of every file, whoever's file it is.
+    batch_names: tuple[str, ...] = ()
 
 
 def subject_for(settings: Settings, patient_id: str) -> str:
@@ -114,7 +114,7 @@ def _context(settings: Settings, patient_id: str, terms: spellings.Terms, walk=N
         shift = date_shift_days(settings.key, o.trial_id, patient_id)
     dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
     ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
-                  scrub=spellings.scrubber(terms | settings.batch_terms),
+                  scrub=spellings.scrubber(terms, settings.batch_names),
                   safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
                   walk=walk)
     return ctx, dates

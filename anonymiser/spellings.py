@@ -5,7 +5,9 @@ date written ``04/11/1952``, ``1 Jan 1960`` or ``60-01-01``, a patient ID with i
 dropped or a separator added: :func:`scrubber` builds one case-insensitive pattern per subject
 (cached: every file of a subject has the same terms) that finds them all in one pass per value.
 
-The same pass finds names nobody put in a name element (:mod:`.personnames`): a title followed
+Every person name held anywhere in the batch is looked up word by word in a set (folded: any
+case, accents stripped), so the cost does not grow with the number of names. The same pass
+finds names nobody put in a name element (:mod:`.personnames`): a title followed
 by capitalised words (``Dr Smith``), "by" followed by a name (``Planned by J. Smith``), or a
 given name followed by a surname from the name lists. No pydicom here: the byte path uses it.
 """
@@ -84,6 +86,20 @@ def _letter(c: str) -> str:
 def _is_spaced_script(word: str) -> bool:
     """Scripts written with spaces between words get whole-word matching; CJK and the like do not."""
     return all(ord(c) < 0x2E80 for c in word)
+
+
+def fold(word: str) -> str:
+    """A word as compared with the batch's names: case folded, accents stripped (``MÜLLER`` -> ``muller``)."""
+    word = word.casefold()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _fold_forms(word: str) -> set[str]:
+    """:func:`fold` of the word as written and spelled out (``Müller``: ``muller``, ``mueller``)."""
+    low = word.casefold()
+    return {fold(low), fold("".join(TRANSLITERATIONS.get(c, c) for c in low))}
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -183,23 +199,54 @@ def _subject_source(terms: Terms) -> str | None:
     return "|".join(sorted(parts, key=lambda p: (-len(p), p)))
 
 
+#: A run of letters: the unit compared with the batch's names.
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
 class Scrubber:
     """Finds and replaces identifiers in one text value (``search``, ``sub``): the subject's own
-    terms in every spelling, and person names found by pattern."""
+    terms in every spelling (one compiled pattern), every person name of the batch (each word
+    looked up in a set, whatever the number of names), and person names found by pattern."""
 
-    def __init__(self, terms: Terms):
-        subject = _subject_source(terms)
-        people = personnames.candidate_source()
-        source = f"(?P<s>{subject})|{people}" if subject else f"(?P<s>(?!))|{people}"
+    def __init__(self, terms: Terms, people: tuple[str, ...] = ()):
+        words, joined, unspaced = set(), set(), []
+        for value in people:
+            for word in name_words(value):
+                pieces = [p for p in re.split(r"[\W_]+", word) if p]
+                if not _is_spaced_script(word):
+                    unspaced.append(word)
+                    continue
+                for p in pieces:
+                    if len(p) >= MIN_NAME:
+                        words |= _fold_forms(p)
+                if len(pieces) > 1:
+                    joined |= _fold_forms("".join(pieces))
+        #: Folded words of the batch's names, and the same with multi-part names written as one word.
+        self.words, self.joined = frozenset(words), frozenset(joined | words)
+        subject = _subject_source(Terms(terms.names + tuple(unspaced), terms.ids, terms.dates))
+        people_source = personnames.candidate_source()
+        source = f"(?P<s>{subject})|{people_source}" if subject else f"(?P<s>(?!))|{people_source}"
         self.pattern = re.compile(source, re.IGNORECASE)
+
+    def _batch_spans(self, text: str) -> list[tuple[int, int]]:
+        """Words (and two words written as one name: ``O Brien``, ``Smith-Jones``) of the batch's names."""
+        spans, prev = [], None
+        for m in _TOKEN.finditer(text):
+            word = fold(m.group())
+            if prev is not None and m.start() - prev.end() <= 2 and fold(prev.group()) + word in self.joined:
+                spans += [prev.span(), m.span()]
+            elif word in self.joined:
+                spans.append(m.span())
+            prev = m
+        return spans
 
     def search(self, text: str) -> bool:
         """Anything to look at (a pre-test: :meth:`sub` may still leave the text as it is)."""
-        return self.pattern.search(text) is not None
+        return self.pattern.search(text) is not None or bool(self.words and self._batch_spans(text))
 
     def sub(self, text: str) -> str:
         """The text with every identifier found replaced by ``XXXX`` (one pass)."""
-        spans: list[tuple[int, int]] = []
+        spans = self._batch_spans(text) if self.words else []
         for m in self.pattern.finditer(text):
             if m.group("s") is not None:
                 spans.append(m.span())
@@ -226,6 +273,7 @@ class Scrubber:
 
 
 @lru_cache(maxsize=64)
-def scrubber(terms: Terms) -> Scrubber:
-    """Compiled once per subject and worker (every file of a subject has the same terms)."""
-    return Scrubber(terms)
+def scrubber(terms: Terms, people: tuple[str, ...] = ()) -> Scrubber:
+    """Compiled once per subject and worker (every file of a subject has the same terms);
+    ``people``: every person name held in the batch (:mod:`.batchterms`)."""
+    return Scrubber(terms, tuple(p for p in people if p not in terms.names))

@@ -191,7 +191,19 @@ def test_the_batch_pre_pass_reads_names_at_any_depth(tmp_path):
     _plant_roi_interpreter(ds, "Ravenscroft^Ilsabet")
     ds.save_as(tmp_path / "rs.dcm", enforce_file_format=True)
     shutil.copy(get_testdata_file("CT_small.dcm"), tmp_path / "ct.dcm")
-    terms = gather([str(tmp_path / "rs.dcm"), str(tmp_path / "ct.dcm"), str(tmp_path / "missing.dcm")])
-    assert "Ravenscroft^Ilsabet" in terms.names
-    assert str(pydicom.dcmread(tmp_path / "ct.dcm").PatientName) in terms.names
-    assert pydicom.dcmread(tmp_path / "ct.dcm").PatientID in terms.ids
+    names = gather([str(tmp_path / "rs.dcm"), str(tmp_path / "ct.dcm"), str(tmp_path / "missing.dcm")])
+    assert "Ravenscroft^Ilsabet" in names
+    assert str(pydicom.dcmread(tmp_path / "ct.dcm").PatientName) in names
+
+
+def test_batch_names_in_any_spelling_and_at_no_cost_per_name():
+    """The batch's names are looked up word by word: any case, accents, joined parts; the
+    compiled pattern does not grow with the number of names in the batch."""
+    from anonymiser.spellings import Terms, scrubber
+    subject = Terms(("Doe^Jane",), ("12345",), ("19600101",))
+    s = scrubber(subject, ("O'Brien^Müller-Lüdenscheidt", "Li^Na"))
+    assert s.sub("OBRIEN o brien MUELLER-LUDENSCHEIDT Mullerludenscheidt LINAC li na Brienne") == \
+        "XXXX XXXX XXXX XXXX-XXXX XXXX LINAC XXXX XXXX Brienne"
+    many = tuple(f"Surname{chr(65 + i % 26)}{chr(97 + i // 26 % 26)}^Given" for i in range(2000))
+    assert len(scrubber(subject, many).pattern.pattern) == len(scrubber(subject, ()).pattern.pattern)
+    assert scrubber(subject, many).sub("seen by surnameBc") == "seen by XXXX"
