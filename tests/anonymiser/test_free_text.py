@@ -207,3 +207,17 @@ def test_batch_names_in_any_spelling_and_at_no_cost_per_name():
     many = tuple(f"Surname{chr(65 + i % 26)}{chr(97 + i // 26 % 26)}^Given" for i in range(2000))
     assert len(scrubber(subject, many).pattern.pattern) == len(scrubber(subject, ()).pattern.pattern)
     assert scrubber(subject, many).sub("seen by surnameBc") == "seen by XXXX"
+
+
+def test_patient_text_tags_are_the_standards_text_rows():
+    """Every tag removed as patient free text is a text element that Table E.1-1 removes in the
+    basic profile (X) and would only clean under an option (C): removal is never less private."""
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    from anonymiser.patienttext import PATIENT_TEXT
+    from sdu.standard import annex_e
+    rows = annex_e.exact_rows()
+    for keyword, tag in PATIENT_TEXT.items():
+        assert tag_for_keyword(keyword) == tag and dictionary_VR(tag) in ("LO", "LT", "ST", "UT", "SH", "UC")
+        assert rows[tag].action(frozenset()) == "X"
+        assert rows[tag].action(frozenset({"cleanDescOpt"})) in ("C", "X")
