@@ -49,7 +49,9 @@ class PixelTextError(ValueError):
 
 
 # -- fragments -------------------------------------------------------------------------------------
-def _items(data: bytes) -> list[bytes]:
+def _items(data) -> list[memoryview]:
+    """The items' values, as views of ``data`` (nothing copied)."""
+    data = memoryview(data)
     out, pos = [], 0
     while pos + 8 <= len(data):
         if data[pos:pos + 4] != ITEM_TAG:
@@ -57,15 +59,16 @@ def _items(data: bytes) -> list[bytes]:
         length = _U32.unpack_from(data, pos + 4)[0]
         if pos + 8 + length > len(data):
             raise PixelTextError("encapsulated pixel data: item runs past the value")
-        out.append(bytes(data[pos + 8:pos + 8 + length]))
+        out.append(data[pos + 8:pos + 8 + length])
         pos += 8 + length
     if pos != len(data):
         raise PixelTextError("encapsulated pixel data: trailing bytes")
     return out
 
 
-def _starts_frame(fragment: bytes) -> bool:
-    return fragment[:2] == b"\xff\xd8" or fragment[:4] == b"\xff\x4f\xff\x51" or fragment[:12] == JP2_SIGNATURE
+def _starts_frame(fragment) -> bool:
+    head = bytes(fragment[:12])
+    return head[:2] == b"\xff\xd8" or head[:4] == b"\xff\x4f\xff\x51" or head == JP2_SIGNATURE
 
 
 def _frames(bot: bytes, fragments: list[bytes]) -> list[list[int]]:
@@ -97,7 +100,7 @@ def strip_encapsulated(data: bytes) -> bytes | None:
     bot, fragments = items[0], items[1:]
     new_frames, changed = [], False
     for indices in _frames(bot, fragments):
-        stream = b"".join(fragments[i] for i in indices)
+        stream = fragments[indices[0]] if len(indices) == 1 else memoryview(b"".join(fragments[i] for i in indices))
         stripped = strip_frame(stream)
         if stripped is None:
             new_frames.append([fragments[i] for i in indices])
@@ -116,14 +119,16 @@ def strip_encapsulated(data: bytes) -> bytes | None:
     return ITEM_TAG + _U32.pack(len(new_bot)) + new_bot + b"".join(out)
 
 
-def strip_frame(stream: bytes) -> bytes | None:
+def strip_frame(stream) -> bytes | None:
     """One frame's bytes without its text segments; None when there is none (or it is no
     format known here)."""
-    if stream[:2] == b"\xff\xd8":
+    stream = memoryview(stream)
+    head = bytes(stream[:12])
+    if head[:2] == b"\xff\xd8":
         return _strip_jpeg(stream)
-    if stream[:4] == b"\xff\x4f\xff\x51":
+    if head[:4] == b"\xff\x4f\xff\x51":
         return _strip_j2k(stream)
-    if stream[:12] == JP2_SIGNATURE:
+    if head == JP2_SIGNATURE:
         return _strip_jp2(stream)
     return None
 
@@ -153,7 +158,7 @@ def _strip_jpeg(s: bytes) -> bytes | None:
         if end > n:
             raise PixelTextError("JPEG: segment runs past the frame")
         segment = s[pos:end]
-        if marker == 0xFE or 0xE0 <= marker <= 0xEF and not segment[4:].startswith(KEPT_APP.get(marker, (b"\xff\xff",))):
+        if marker == 0xFE or 0xE0 <= marker <= 0xEF and not bytes(segment[4:10]).startswith(KEPT_APP.get(marker, (b"\xff\xff",))):
             changed = True
         else:
             out.append(segment)
@@ -228,7 +233,7 @@ def _strip_jp2(s: bytes) -> bytes | None:
     """A JP2 file without its text boxes; the codestream box without its comments."""
     out, pos, n, changed = [], 0, len(s), False
     while pos + 8 <= n:
-        length, kind = _BE32(s, pos)[0], s[pos + 4:pos + 8]
+        length, kind = _BE32(s, pos)[0], bytes(s[pos + 4:pos + 8])
         header = 8
         if length == 1:
             length, header = _BE64(s, pos + 8)[0], 16
@@ -241,7 +246,7 @@ def _strip_jp2(s: bytes) -> bytes | None:
             changed = True
         elif kind == b"jp2c":
             code = s[pos + header:end]
-            stripped = _strip_j2k(code) if code[:2] == b"\xff\x4f" else None
+            stripped = _strip_j2k(code) if bytes(code[:2]) == b"\xff\x4f" else None
             if stripped is None:
                 out.append(s[pos:end])
             else:
@@ -256,7 +261,7 @@ def _strip_jp2(s: bytes) -> bytes | None:
 
 def _hidden_after(s: bytes, end: int) -> bool:
     """Anything after the image but the padding byte (00 or FF) that evens a fragment's length."""
-    return bool(s[end:].strip(b"\0\xff")) or len(s) - end > 1
+    return len(s) - end > 1 or bool(bytes(s[end:]).strip(b"\0\xff"))
 
 
 # -- the two walks -----------------------------------------------------------------------------------
