@@ -28,7 +28,7 @@ LETTER_BEFORE, LETTER_AFTER = r"(?<![^\W\d_])", r"(?![^\W\d_])"
 DIGIT_BEFORE, DIGIT_AFTER = r"(?<!\d)", r"(?!\d)"
 #: Name words shorter than this are not scrubbed on their own (an initial is not an identifier).
 MIN_NAME = 2
-#: IDs with fewer significant characters are only matched exactly, as a whole token.
+#: IDs with fewer significant characters are not searched in text (every "1" would go).
 MIN_ID = 3
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")
@@ -44,10 +44,6 @@ class Terms:
     names: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
-
-    def __or__(self, other: "Terms") -> "Terms":
-        return Terms(*(tuple(sorted(set(a) | set(b))) for a, b in
-                       ((self.names, other.names), (self.ids, other.ids), (self.dates, other.dates))))
 
 
 # -- letters -------------------------------------------------------------------------------------
