@@ -76,3 +76,15 @@ def test_the_rule_does_catch_names():
     for text in ("Contoured by Dr Quillfeather", "Planned by J. Abernathy", "Prof. SMITH approved",
                  "Mrs van der Berg", "Anna Schmidt checked", "Reviewed by Kowalski"):
         assert "XXXX" in s.sub(text), text
+
+
+def test_clinical_roi_names_survive_anonymisation(clinical_study, tmp_path):
+    """ROI names as a clinic types them come out as they went in (the whole pipeline, not only
+    the rule): no name pattern, no list word, no subject term touches them."""
+    from anonymiser import AnonymiseOptions, anonymise_folder
+    report = anonymise_folder(clinical_study.root, tmp_path / "out",
+                              AnonymiseOptions(trial_id="T", site_id="S", verify=False))
+    assert report.failed == 0
+    before = [r.ROIName for r in pydicom.dcmread(clinical_study.rtstruct).StructureSetROISequence]
+    (rs,) = [p for p in (tmp_path / "out").rglob("*.dcm") if pydicom.dcmread(p, stop_before_pixels=True).Modality == "RTSTRUCT"]
+    assert [r.ROIName for r in pydicom.dcmread(rs).StructureSetROISequence] == before
