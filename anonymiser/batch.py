@@ -21,6 +21,7 @@ from sdu.dicomfiles import check_complete, heavy_first, iter_candidate_files
 from sdu.errors import ConfigError, NotDicomError
 from sdu.linkage import LinkageStore, SubjectLink
 
+from .batchterms import gather
 from .options import AnonymiseOptions
 from .report import AnonymiseReport, FileOutcome
 from .single import Settings, anonymise_file
@@ -95,7 +96,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                          (options.trial_id,)).fetchall())
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known, sessions)
+    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_names=gather(paths))
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": os.path.relpath(s.path, src), "reason": s.reason} for s in skipped],

@@ -1,13 +1,14 @@
 """What element actions share while one dataset is anonymised."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
+
+    from .spellings import Scrubber
 
 
 @dataclass
@@ -17,10 +18,8 @@ class Context:
     option_columns: frozenset[str]
     #: Days to add to every date (negative), or None when dates are not shifted.
     shift_days: int | None
-    #: Matches this subject's identifying words in free text (None: nothing to scrub).
-    scrub: re.Pattern | None
-    #: The same words as a bytes pattern, to test raw values without decoding them.
-    scrub_bytes: re.Pattern | None
+    #: Finds this subject's identifiers (every spelling) and person names in free text.
+    scrub: "Scrubber | None"
     #: (private creator, element byte) pairs kept under Retain Safe Private.
     safe_private: frozenset[tuple[str, int]]
     walk: Callable[["Dataset", "Context"], None] | None

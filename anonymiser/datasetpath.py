@@ -14,7 +14,7 @@ from pydicom.dataset import FileMetaDataset
 from sdu.dicomfiles import check_complete, header_note, read_dataset
 from sdu.errors import AnonymisationError
 
-from . import engine, identity, iod
+from . import engine, identity, iod, pixeltext
 from .meta import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION
 from .report import FileOutcome
 from .single import Settings, _context, _finish, _trial_identity, subject_for
@@ -54,7 +54,7 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
         raise AnonymisationError("no PatientID: cannot link the file to a subject", path=rel)
     subject = subject_for(settings, patient_id)
     session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
-    found = identity.identifiers(ds)
+    found, terms = identity.identifiers(ds), identity.terms(ds)
 
     changes = 0
     if o.scripts:
@@ -70,10 +70,14 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
             "pixel data declares burned-in annotation; blank it with a DicomEdit alterPixels rule "
             "that also sets BurnedInAnnotation to NO", path=rel)
 
-    ctx, dates = _context(settings, patient_id, found, identity.python_encodings(ds), engine.walk)
+    ctx, dates = _context(settings, patient_id, terms, engine.walk)
     iod.start(ctx, str(ds.get("SOPClassUID", "") or ""), o.keep_non_iod)
     old_sop = str(ds.SOPInstanceUID)
     engine.walk(ds, ctx)
+    try:
+        pixeltext.strip_dataset(ds, ctx.counts)
+    except pixeltext.PixelTextError as exc:
+        raise AnonymisationError(f"pixel data: {exc}", path=rel) from None
     apply_trial_block(ds, _trial_identity(o, subject, session), o.options, dates)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID

@@ -10,10 +10,11 @@ unusual character set, a truncated file, anything :mod:`.elements` declines) rai
 """
 from __future__ import annotations
 
-from . import identity, iod
+from . import identity, iod, pixeltext
 from .context import Context
 from .dates import shift_value
 from .elements import Decline, Element, PartTen, read_file, text, value
+from .patienttext import PATIENT_TEXT_TAGS
 from .encoding import IMPLICIT, ITEM, ITEM_END, LONG, SEQ_END, UNDEFINED, header
 from .plan import COMBINED, plan_for, repeating_action
 from .values import ASCII_VRS, DUMMIES, TEXT_VRS, class_uid_tags, replace_uid
@@ -30,6 +31,7 @@ IDENTITY_TAGS = {  # keyword -> tag (a test holds these to pydicom's dictionary)
     "PatientBirthName": 0x00101005, "PatientMotherBirthName": 0x00101060, "OtherPatientNames": 0x00101001,
     "PatientID": 0x00100020, "OtherPatientIDs": 0x00101000, "AccessionNumber": 0x00080050,
     "PatientBirthDate": 0x00100030, "MedicalRecordLocator": 0x00101090, "StudyInstanceUID": 0x0020000D,
+    "StudyDate": 0x00080020, "SeriesDate": 0x00080021, "AcquisitionDate": 0x00080022, "ContentDate": 0x00080023,
 }
 OTHER_PATIENT_IDS_SEQUENCE, PATIENT_ID = 0x00101002, 0x00100020
 BINARY_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "AT", "OB", "OW", "OD", "OF", "OL", "OV", "SV", "UV"})
@@ -84,12 +86,24 @@ class Walker:
     def raw(self, e: Element) -> list:
         """The element as it came (pixel data included: a slice, never decoded)."""
         if e.undefined:  # encapsulated pixel data: its items, then a zero-length delimiter
-            return [self.header(e, UNDEFINED), memoryview(self.buf)[e.value:e.value + e.length], SEQ_END]
+            return [self.header(e, UNDEFINED), self.encapsulated(e), SEQ_END]
         data = memoryview(self.buf)[e.value:e.value + e.length]
         if e.length % 2:
             pad = b"\0" if not self.implicit and e.vr in ("UI", "OB", "UN") else b" "
             return [self.header(e, e.length + 1), data, pad]
         return [self.header(e, e.length), data]
+
+    def encapsulated(self, e: Element):
+        """Encapsulated pixel data without text-carrying segments (:mod:`.pixeltext`)."""
+        data = memoryview(self.buf)[e.value:e.value + e.length]
+        try:
+            stripped = pixeltext.strip_encapsulated(data)
+        except pixeltext.PixelTextError:
+            raise Decline("encapsulated pixel data the Dataset path refuses, with its reason") from None
+        if stripped is None:
+            return data
+        self.ctx.counts[pixeltext.COUNT] += 1
+        return stripped
 
     def new(self, e: Element, data: bytes) -> list:
         if len(data) % 2:
@@ -198,12 +212,12 @@ class Walker:
 
     def act_C(self, e: Element):
         vr, ctx = e.vr, self.ctx
+        if vr in TEXT_VRS and e.tag in PATIENT_TEXT_TAGS:
+            return self.act_X(e)  # free text about the patient: removed (:mod:`.patienttext`)
         ctx.counts["C"] += 1
         if vr in TEXT_VRS:
-            data = value(self.buf, e)
-            if ctx.scrub is None or not ctx.scrub_bytes.search(data):
-                return self.raw(e)  # nothing of this subject's in it: stays as it came
-            return self.new(e, self.scrubbed(data, vr))
+            scrubbed = None if ctx.scrub is None else self.scrubbed(value(self.buf, e), vr)
+            return self.raw(e) if scrubbed is None else self.new(e, scrubbed)  # nothing to replace: as it came
         if vr in ("DA", "DT"):
             if ctx.shift_days is None:
                 return self.raw(e)
@@ -220,15 +234,24 @@ class Walker:
             return self.raw(e)  # what the Dataset path writes back after converting it
         raise Decline("clean on a value the Dataset path re-encodes")
 
-    def scrubbed(self, data: bytes, vr: str) -> bytes:
-        """Text with the subject's words replaced, decoded and encoded as pydicom does it
-        (multi-valued VRs value by value, trailing NUL and spaces dropped)."""
+    def scrubbed(self, data: bytes, vr: str) -> bytes | None:
+        """Text with identifiers replaced, decoded and encoded as pydicom does it (multi-valued
+        VRs value by value, trailing NUL and spaces dropped); None when there is nothing to replace."""
         parts = data.split(b"\\") if vr in ("SH", "LO", "UC") else [data]
         try:
             values = [p.decode(self.codec).rstrip("\0 ") for p in parts]
-            return b"\\".join(self.ctx.scrub.sub("XXXX", v).encode(self.codec) for v in values)
         except UnicodeError:
             raise Decline("text that does not decode") from None
+        scrub = self.ctx.scrub
+        if not any(scrub.search(v) for v in values):
+            return None
+        new = [scrub.sub(v) for v in values]
+        if new == values:
+            return None
+        try:
+            return b"\\".join(v.encode(self.codec) for v in new)
+        except UnicodeError:
+            raise Decline("text that does not encode") from None
 
     def act_U(self, e: Element):
         if e.vr == "SQ":

@@ -1,16 +1,17 @@
 """The subject's identifying values, read from a dataset before it is anonymised.
 
-They feed two things: the pattern that scrubs free text (:mod:`.actions.clean`) and the
-linkage store's list of identifiers (so ``sdu verify`` can look for them without the
+They feed two things: the terms the free-text scrub looks for in every spelling
+(:func:`terms`, :mod:`.spellings`) and the linkage store's list of identifiers (so ``sdu verify`` can look for them without the
 originals). Only top-level attributes are read: cheap, and where PS3.3 puts them.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Callable
 
 from typing import TYPE_CHECKING
+
+from .spellings import Terms
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -21,6 +22,8 @@ NAME_KEYWORDS = (
     "PatientBirthName", "PatientMotherBirthName", "OtherPatientNames",
 )
 ID_KEYWORDS = ("PatientID", "OtherPatientIDs", "AccessionNumber", "PatientBirthDate", "MedicalRecordLocator")
+#: The dates whose other spellings are scrubbed from free text (the study's dates and the birth date).
+DATE_KEYWORDS = ("PatientBirthDate", "StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 MIN_WORD = 3
 
 
@@ -56,6 +59,20 @@ def identifiers_from(values: Callable[[str], list[str]], other_ids: list[str]) -
     return out
 
 
+def terms(ds: Dataset) -> Terms:
+    """The subject's :class:`~.spellings.Terms`: what the free-text scrub looks for."""
+    other_ids = [v for item in ds.get("OtherPatientIDsSequence") or [] for v in _values(item, "PatientID")]
+    return terms_from(lambda kw: _values(ds, kw), other_ids)
+
+
+def terms_from(values: Callable[[str], list[str]], other_ids: list[str]) -> Terms:
+    """:func:`terms` from ``values(keyword)``, as :func:`identifiers_from`."""
+    ids = [v.strip() for kw in ID_KEYWORDS if kw != "PatientBirthDate" for v in values(kw)] + [v.strip() for v in other_ids]
+    return Terms(names=tuple(sorted({v for kw in NAME_KEYWORDS for v in values(kw) if v.strip()})),
+                 ids=tuple(sorted({v for v in ids if v})),
+                 dates=tuple(sorted({v.strip() for kw in DATE_KEYWORDS for v in values(kw) if v.strip()})))
+
+
 def python_encodings(ds: Dataset) -> list[str]:
     """The Python codecs of the dataset's Specific Character Set, plus UTF-8 and Latin-1."""
     return python_encodings_for(ds.get("SpecificCharacterSet"))
@@ -76,22 +93,3 @@ def python_encodings_for(value) -> list[str]:
     except Exception:  # noqa: BLE001 - an unknown charset still gets the fallbacks
         codecs = []
     return list(dict.fromkeys([*codecs, "utf_8", "latin_1"]))
-
-
-def scrub_pattern(pairs: list[tuple[str, str]], as_bytes: bool = False,
-                  encodings: list[str] = ("utf_8", "latin_1")) -> re.Pattern | None:
-    """One case-insensitive whole-word pattern for all the words. The bytes form, for testing
-    raw values without decoding, holds each word in every encoding the file may use: it may
-    match more than the text form, never less, so it is a safe pre-test."""
-    words = tuple(sorted({v for _, v in pairs}, key=lambda w: (-len(w), w)))
-    return _compiled(words, as_bytes, tuple(encodings)) if words else None
-
-
-@lru_cache(maxsize=64)
-def _compiled(words: tuple[str, ...], as_bytes: bool, encodings: tuple[str, ...]) -> re.Pattern:
-    """Compiled once per subject and worker (every file of a subject has the same words)."""
-    if as_bytes:
-        forms = {w.encode(enc, "ignore") for w in words for enc in encodings}
-        alternatives = b"|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)) if f)
-        return re.compile(rb"(?:" + alternatives + rb")", re.IGNORECASE)
-    return re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(map(re.escape, words)) + r")(?![A-Za-z0-9])", re.IGNORECASE)

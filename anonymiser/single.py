@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sdu.errors import AnonymisationError, SDUError
 
-from . import fastpath, identity, iod
+from . import fastpath, identity, iod, spellings
 from .context import Context
 from .meta import file_meta
 from .options import AnonymiseOptions
@@ -41,6 +41,9 @@ class Settings:
     known_sessions: dict[str, str]
     #: Walk the file's bytes where :mod:`.fastpath` can (tests turn it off to compare paths).
     byte_path: bool = True
+    #: Every person name (PN value) held anywhere in the batch (:mod:`.batchterms`): scrubbed from
+    #: every free-text value of every file, whoever's file it is.
+    batch_names: tuple[str, ...] = ()
 
 
 def subject_for(settings: Settings, patient_id: str) -> str:
@@ -89,7 +92,8 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
     subject = subject_for(settings, patient_id)
     session = o.session_id or auto_session_id(settings.key, o.trial_id, subject, study_uid)
     found = identity.identifiers_from(values.__getitem__, values["OtherPatientIDsSequence"])
-    ctx, dates = _context(settings, patient_id, found, identity.python_encodings_for(charset))
+    terms = identity.terms_from(values.__getitem__, values["OtherPatientIDsSequence"])
+    ctx, dates = _context(settings, patient_id, terms)
     iod.start(ctx, fastpath.text(buf, top[SOP_CLASS]), o.keep_non_iod)
     old_sop = fastpath.text(buf, top[SOP_INSTANCE])
     walker = fastpath.Walker(buf, part.implicit, ctx, charset)
@@ -112,14 +116,14 @@ def _anonymise_bytes(path: Path, rel: str, settings: Settings) -> FileOutcome:
 SOP_CLASS, SOP_INSTANCE, SERIES_INSTANCE, BURNED_IN = 0x00080016, 0x00080018, 0x0020000E, 0x00280301
 
 
-def _context(settings: Settings, patient_id: str, found, encodings, walk=None) -> tuple[Context, str]:
+def _context(settings: Settings, patient_id: str, terms: spellings.Terms, walk=None) -> tuple[Context, str]:
     o, columns = settings.options, settings.options.option_columns
     shift = None
     if "rtnLongModifDatesOpt" in columns:
         shift = date_shift_days(settings.key, o.trial_id, patient_id)
     dates = "MODIFIED" if shift is not None else "UNMODIFIED" if "rtnLongFullDatesOpt" in columns else "REMOVED"
     ctx = Context(key=settings.key, option_columns=columns, shift_days=shift,
-                  scrub=identity.scrub_pattern(found), scrub_bytes=identity.scrub_pattern(found, True, encodings),
+                  scrub=spellings.scrubber(terms, settings.batch_names),
                   safe_private=safe_private_list() if "rtnSafePrivOpt" in columns else frozenset(),
                   walk=walk)
     return ctx, dates

@@ -226,7 +226,8 @@ def test_literals_the_byte_path_keeps_instead_of_importing_pydicom():
     from anonymiser.meta import IMPLEMENTATION_CLASS_UID
     assert IMPLEMENTATION_CLASS_UID == PYDICOM_IMPLEMENTATION_UID
     assert all(tag_for_keyword(k) == t for k, t in fastpath.IDENTITY_TAGS.items())
-    assert set(fastpath.IDENTITY_TAGS) == {*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS, "StudyInstanceUID"}
+    assert set(fastpath.IDENTITY_TAGS) == {*identity.NAME_KEYWORDS, *identity.ID_KEYWORDS, *identity.DATE_KEYWORDS,
+                                           "StudyInstanceUID"}
     import json
     from importlib.resources import files
     doc = json.loads(files("anonymiser").joinpath("data/class_uid_tags.json").read_text())
