@@ -23,6 +23,7 @@ from .bytecollect import collect_file
 from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, from_element,
                           manufacturer_tokens)
 from .matcher import encoding_name
+from .model import DEFAULT_MAX_INFLATED
 from .pool import run_batches
 from .walk import is_private, nodes
 
@@ -58,6 +59,8 @@ class Originals:
     has_identifiers: bool
     has_uids: bool
     counts: dict
+    #: Largest inflated size of a deflated output data set the verifier reads (VerifyOptions.max_inflated).
+    max_inflated: int = DEFAULT_MAX_INFLATED
 
 
 def _is_identifying_uid(keyword: str, uid: str) -> bool:
@@ -189,7 +192,7 @@ def _from_linkage(kind: str, value: str) -> list[Identifier]:
 
 
 def gather(against: Path | None, linkage_db: Path | None, trial: str | None, workers: int,
-           against_collected: Collected | None = None) -> Originals:
+           against_collected: Collected | None = None, max_inflated: int = DEFAULT_MAX_INFLATED) -> Originals:
     total = Collected()
     if against is not None:
         total.merge(against_collected if against_collected is not None else collect_folder(Path(against), workers))
@@ -199,4 +202,5 @@ def gather(against: Path | None, linkage_db: Path | None, trial: str | None, wor
     have = against is not None or linkage_db is not None
     counts = {"identifiers": len(idents), "original_uids": len(total.uids),
               "source_files_read": total.files_read, "source_files_unreadable": total.files_unreadable}
-    return Originals(idents, frozenset(total.uids), have and len(idents) > 0, have and len(total.uids) > 0, counts)
+    return Originals(idents, frozenset(total.uids), have and len(idents) > 0, have and len(total.uids) > 0, counts,
+                     max_inflated)

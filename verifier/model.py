@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: Default cap on the inflated size of a deflated output file (bytes).
+DEFAULT_MAX_INFLATED = 256 * 2**20
+
 
 @dataclass(frozen=True)
 class VerifyOptions:
@@ -16,6 +19,9 @@ class VerifyOptions:
     #: What :func:`verifier.collect.collect_folder` found under ``against``, when the caller has
     #: already run it (``sdu anonymise`` does, while its workers anonymise).
     against_collected: object | None = None
+    #: A deflated output file is inflated up to this many bytes; past it the file fails as "could
+    #: not be fully checked" (memory stays bounded whatever the file claims).
+    max_inflated: int = DEFAULT_MAX_INFLATED
 
 
 @dataclass(frozen=True)
