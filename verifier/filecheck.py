@@ -50,7 +50,7 @@ def _payload_findings(items: list[Payload], matcher: Matcher | None) -> list[Fin
     """Identifiers in text-carrying segments of encapsulated pixel data, named by segment kind."""
     out = []
     for item in items if matcher else ():
-        found = matcher.find(item.data)
+        found = matcher.search(item.data)[0]
         kinds = sorted({ident.describe() for _, ident in found})
         if kinds:
             out.append(Finding("identifiers", "(7FE0,0010)",

@@ -8,14 +8,14 @@ systems that re-type them, use others):
   whole words only.
 * ``short`` (the name parts of one or two letters of one name, e.g. ``Li^Na``): never alone (``Li``
   or ``Na`` is a common word), only joined to each other in either order (``Li Na``, ``NA^LI``,
-  ``Na, Li``, ``LiNa``); whole words.
+  ``Na, Li``); whole words.
 * ``date`` (``YYYYMMDD``): every template of ``identifier_rules.json`` (digits with ``/ - . space``,
   day-month and month-day orders, two-digit years, English month names and abbreviations); a bounded
   token: no letter or digit beside it, and not the integer or fraction part of a decimal number.
 * ``id`` (an ID, a serial number, a station name): the value, without its separators, and for a
   numeric ID without its leading zeros (then any number of zeros may precede it); the digit runs of
   six or more digits of an alphanumeric ID; found inside longer tokens, but never inside a longer
-  number.
+  number. An ID without digits (``ANON``, ``CTROOM``) is searched as a whole word.
 * ``exact`` (a telephone number): the value; digit boundaries at numeric ends.
 
 A spelling is (text, rule): the rule names the boundary test of :mod:`verifier.matcher`.
@@ -89,7 +89,12 @@ def _id_forms(value: str) -> list[tuple[str, str]]:
     cfg = _cfg()
     lim = rules.identifier_rules()["min_length"]["exact"]
     seps = re.escape(cfg["id_separators"])
+    if not any(c.isdigit() for c in value):  # a word-like ID (e.g. a station name): whole words only
+        joined = re.sub(f"[{seps}]+", "", value)
+        return [(value, WORD)] + ([(joined, WORD)] if joined != value and len(joined) >= lim else [])
     out = [(value, ID)]
+    if value.startswith("0") and len(value.lstrip("0")) >= lim:
+        out.append((value.lstrip("0"), ID_ZEROS))
     joined = re.sub(f"[{seps}]+", "", value)
     if joined != value and len(joined) >= lim:
         out.append((joined, ID))
