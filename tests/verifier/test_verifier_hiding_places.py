@@ -18,7 +18,7 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, JPEG2000Lossless,
                          JPEGBaseline8Bit, generate_uid)
 
-from verifier import VerifyOptions, verify_folder
+from verifier import VerifyOptions, filecheck, verify_folder
 from verifier_cleanset import make_clean_set
 
 PATIENTS = {
@@ -50,7 +50,15 @@ def many_patients(source_study, tmp_path_factory):
 
 
 def _verify(folder, src, **kw):
+    """Verify; the byte path and the pydicom path must give the same results (never a clean byte
+    verdict where pydicom finds something)."""
     report = verify_folder(folder, VerifyOptions(against=src, workers=1, **kw))
+    filecheck.BYTE_READER = False
+    try:
+        slow = verify_folder(folder, VerifyOptions(against=src, workers=1, **kw))
+    finally:
+        filecheck.BYTE_READER = True
+    assert [f.to_dict() for f in report.files] == [f.to_dict() for f in slow.files]
     return report, [f for f in report.files if not f.ok]
 
 
