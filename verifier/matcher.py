@@ -155,8 +155,8 @@ class Matcher:
             s, e = end + 1 - length, end + 1
             for n, rule, w in entries:
                 if strict and confirm(low, s, e, rule, w, False):
-                    if (s, n) not in seen:
-                        seen.add((s, n))
+                    if (s, e) not in seen:  # the same bytes name one identifier: the first (most personal)
+                        seen.add((s, e))
                         hits.append((s, self.identifiers[n]))
                     possible = True
                 elif not possible and confirm(low, s, e, rule, w, True):
