@@ -92,15 +92,16 @@ def _id_forms(value: str) -> list[tuple[str, str]]:
     if not any(c.isdigit() for c in value):  # a word-like ID (e.g. a station name): whole words only
         joined = re.sub(f"[{seps}]+", "", value)
         return [(value, WORD)] + ([(joined, WORD)] if joined != value and len(joined) >= lim else [])
+    core_min = rules.identifier_rules()["min_length"]["id_core"]  # "2024" alone is a year, not an ID
     out = [(value, ID)]
-    if value.startswith("0") and len(value.lstrip("0")) >= lim:
+    if value.startswith("0") and len(value.lstrip("0")) >= core_min:
         out.append((value.lstrip("0"), ID_ZEROS))
     joined = re.sub(f"[{seps}]+", "", value)
     if joined != value and len(joined) >= lim:
         out.append((joined, ID))
     if joined.isdigit():
         core = joined.lstrip("0")
-        if len(core) >= lim:
+        if len(core) >= core_min:
             out.append((core, ID_ZEROS))
         # the groups written with another separator
         groups = [g for g in re.split(f"[{seps}]+", value) if g]

@@ -271,3 +271,35 @@ def test_pydicom_test_files_cleaned_pass_against_themselves(tmp_path):
     found = [(f.path, x.to_dict()) for f in failed for x in f.findings if x.check != "references"]
     assert found == []  # (the files reference objects that are not among them: those findings are not ours)
     assert len(report.files) == len(list(out.rglob("*.dcm"))) >= 12  # (some share a SOP Instance UID)
+
+
+def _local_test_files() -> list[Path]:
+    """pydicom's test files shipped with the package (no download)."""
+    folder = Path(pydicom.__file__).parent / "data" / "test_files"
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in ("", ".dcm"))
+
+
+def test_other_peoples_files_raise_no_hit(many_patients):
+    """False-positive measure: every byte of every pydicom test file (descriptors, contours, dose grids,
+    UIDs, compressed frames' text) searched for the six patients' identifiers, every spelling: no hit."""
+    from verifier.collect import gather
+    from verifier.rawscan import pixel_payloads, pixel_value_range, scan
+
+    orig = gather(many_patients, None, None, 1)
+    matcher = orig.identifiers.matcher((), ["utf-8", "iso8859-5"])
+    assert matcher.patterns > 2000
+    files = _local_test_files()
+    assert len(files) > 60
+    hits = {}
+    for path in files:
+        data = path.read_bytes()
+        pos = data.find(b"\xe0\x7f\x10\x00")
+        pixels = pixel_value_range(data, pos) if pos > 0 else None
+        parts = [(0, len(data))] if pixels is None else [(0, pixels[0]), (pixels[1], len(data))]
+        found = [h.identifier.kind for h in scan(data, parts, matcher, None)]
+        found += [i.kind for p in (pixel_payloads(data, pos) if pos > 0 else []) for _, i in matcher.find(p.data)]
+        if found:
+            hits[path.name] = found
+    # the one hit: the number in "Hospital Name 12345" of pydicom's two JPEG 2000 files is exactly patient
+    # "short"'s ID 00123-45 without its zeros and separator, which that spelling exists to find
+    assert hits == {"JPEG2000.dcm": ["the patient ID"], "JPEG2000-embedded-sequence-delimiter.dcm": ["the patient ID"]}

@@ -121,6 +121,12 @@ def test_patient_id_not_inside_longer_numbers(text):
     assert list(_m(("PatientID", "LO", "00123-45")).find(text)) == []
 
 
+def test_a_short_core_is_not_searched_alone():
+    """00002024 without its zeros would be any year."""
+    m = _m(("PatientID", "LO", "00002024"))
+    assert list(m.find(b"plan 2024")) == [] and _kinds(m, b"00002024") == {"the patient ID"}
+
+
 def test_digit_run_of_an_alphanumeric_id():
     m = _m(("PatientID", "LO", "HOSP483920"))
     assert _kinds(m, b"MRN 483920") == {"the patient ID"}
