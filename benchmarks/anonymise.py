@@ -2,6 +2,10 @@
 dicom-anonymizer on the same generated 512x512 RT study, with ``cp -r`` as the floor.
 
     python benchmarks/anonymise.py [--slices 300] [--sweep 100,500,2000] [--no-peers]
+    python benchmarks/anonymise.py --rt-batch [--no-peers]
+
+``--rt-batch``: six patients with RT objects of a real size (a ~10 MB RTDOSE, a ~4 MB RTSTRUCT;
+``rt_batch.py``) instead of one generated study.
 
 Prints files/s, MB/s and peak RSS (whole process tree, sampled every 20 ms) per tool. Peers get
 their best configuration: each is run as its CLI in one process, and as two processes on two
@@ -74,6 +78,19 @@ def flat_study(work: Path, name: str, n_ct: int, size: int) -> Path:
     return dest
 
 
+def rt_batch_flat(work: Path) -> Path:
+    """The six-patient RT batch (``rt_batch.py``) in one flat folder."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from rt_batch import make_rt_batch  # noqa: PLC0415
+
+    tree = make_rt_batch(work / "rt-tree")
+    dest = work / "rt"
+    dest.mkdir()
+    for p in sorted(tree.rglob("*.dcm")):
+        os.link(p, dest / f"{p.parents[1].name}-{p.name}")
+    return dest
+
+
 def halves(src: Path, work: Path) -> tuple[Path, Path]:
     files = sorted(src.iterdir())
     a, b = work / "half-a", work / "half-b"
@@ -110,15 +127,20 @@ def main() -> None:
     ap.add_argument("--sweep", default="", help="comma-separated CT counts for the memory sweep, e.g. 100,500,2000")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per tool; the median is shown")
+    ap.add_argument("--rt-batch", action="store_true", help="six patients, large RT objects (rt_batch.py)")
     args = ap.parse_args()
     sweep = [int(s) for s in args.sweep.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
     env = {**os.environ, "SDU_SITE_DIR": str(work / "site")}
     try:
         t = time.perf_counter()
-        src = flat_study(work, "src", args.slices, args.size)
-        print(f"generated {args.slices} CT slices {args.size}x{args.size} + RTSTRUCT/RTPLAN/RTDOSE "
-              f"in {time.perf_counter() - t:.1f} s")
+        if args.rt_batch:
+            src = rt_batch_flat(work)
+            print(f"generated six patients with large RT objects in {time.perf_counter() - t:.1f} s")
+        else:
+            src = flat_study(work, "src", args.slices, args.size)
+            print(f"generated {args.slices} CT slices {args.size}x{args.size} + RTSTRUCT/RTPLAN/RTDOSE "
+                  f"in {time.perf_counter() - t:.1f} s")
         n, mb = len(list(src.iterdir())), size_mb(src)
         print(f"\n{n} files, {mb:.0f} MB; {os.cpu_count()} cores\n")
         print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7}  note")

@@ -86,6 +86,10 @@ class StudySpec:
     #: ROI names given here get a StructureSetROI entry but no contours (an "empty" structure).
     empty_rois: tuple[str, ...] = ()
     with_private: bool = True
+    #: Points per contour and the RTDOSE grid (frames, rows, columns): benchmarks raise them to get
+    #: RT objects of a real size (a ~4 MB RTSTRUCT, a ~10 MB RTDOSE).
+    contour_points: int = 12
+    dose_grid: tuple[int, int, int] = (10, 24, 24)
 
 
 @dataclass
@@ -201,15 +205,16 @@ def _ct_slice(spec: StudySpec, uids: dict[str, str], i: int) -> Dataset:
 def _contour(spec: StudySpec, uids, roi_index: int, slice_index: int) -> Dataset:
     z = -spec.slices * 1.5 + slice_index * 3.0
     radius = 200.0 - roi_index * 20
-    angles = np.linspace(0, 2 * np.pi, 12, endpoint=False)
-    pts = np.column_stack([radius * np.cos(angles), radius * np.sin(angles), np.full(12, z)])
+    k = spec.contour_points
+    angles = np.linspace(0, 2 * np.pi, k, endpoint=False)
+    pts = np.column_stack([radius * np.cos(angles), radius * np.sin(angles), np.full(k, z)])
     c = Dataset()
     img = Dataset()
     img.ReferencedSOPClassUID = CTImageStorage
     img.ReferencedSOPInstanceUID = uids[f"ct{slice_index}"]
     c.ContourImageSequence = Sequence([img])
     c.ContourGeometricType = "CLOSED_PLANAR"
-    c.NumberOfContourPoints = 12
+    c.NumberOfContourPoints = k
     c.ContourData = [round(float(v), 2) for v in pts.ravel()]
     return c
 
@@ -380,7 +385,7 @@ def _rtdose(spec: StudySpec, uids) -> Dataset:
     ds.InstanceNumber = 1
     ds.FrameOfReferenceUID = uids["for"]
     ds.PositionReferenceIndicator = ""
-    frames, rows, cols = 10, 24, 24
+    frames, rows, cols = spec.dose_grid
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 32, 32, 31, 0
@@ -394,7 +399,7 @@ def _rtdose(spec: StudySpec, uids) -> Dataset:
     ds.DoseUnits, ds.DoseType, ds.DoseSummationType = "GY", "PHYSICAL", "PLAN"
     ds.DoseGridScaling = 1e-4
     zz, yy, xx = np.mgrid[:frames, :rows, :cols]
-    dose = 600000 * np.exp(-((yy - 12) ** 2 + (xx - 12) ** 2) / 60.0) * (1 - abs(zz - 5) / 10)
+    dose = 600000 * np.exp(-((yy - rows // 2) ** 2 + (xx - cols // 2) ** 2) / 60.0) * (1 - abs(zz - frames // 2) / frames)
     ds.PixelData = dose.astype(np.uint32).tobytes()
     plan = Dataset()
     plan.ReferencedSOPClassUID = RTPlanStorage

@@ -16,7 +16,8 @@ from .bytevalues import CHARSET, converted, encodings, text_values
 from .checks import BASIC_PROFILE, RETAIN_UIDS, _is_trial_record, _row, option_columns
 from .elements import Declined, Parsed, Short, find, parse
 from .model import FileResult
-from .rawscan import pixel_value_range, scan
+from .matcher import encoding_name
+from .rawscan import pixel_payloads, pixel_value_range, scan
 from .bytesummary import summarise
 from .references import RtSummary
 from .walk import _keyword
@@ -36,8 +37,9 @@ def _action(tag: int, columns: frozenset[str]) -> str | None:
     return row.action(columns) if row is not None else "-"
 
 
-def _read(path) -> tuple[list[tuple[int, bytes]], Parsed]:
-    """The file's bytes outside native pixel data, as (offset, bytes) pieces, and their parse.
+def _read(path) -> tuple[list[tuple[int, bytes]], Parsed, list]:
+    """The file's bytes outside pixel data, as (offset, bytes) pieces, their parse, and the
+    text-carrying payloads of encapsulated pixel data (:mod:`verifier.pixeltext`).
 
     A CT slice is mostly pixel data the scan leaves out, so only the rest is read.
     """
@@ -54,20 +56,20 @@ def _read(path) -> tuple[list[tuple[int, bytes]], Parsed]:
             parsed = parse(head)
         pos = parsed.pixel_pos
         if pos is None:
-            return [(0, head if whole else head + f.read())], parsed
+            return [(0, head if whole else head + f.read())], parsed, []
         pixels = pixel_value_range(head, pos, None if whole else size) if pos + 12 <= len(head) else None
         if pixels is None and not whole:
             head, whole = head + f.read(), True
             pixels = pixel_value_range(head, pos)
         if pixels is None:
-            return [(0, head)], parsed
+            return [(0, head)], parsed, []
         start, end = pixels
         if whole or end <= len(head):
             tail = head[end:] + (b"" if whole else f.read())
         else:
             f.seek(end)
             tail = f.read()
-        return [(0, head[:start]), (end, tail)], parsed
+        return [(0, head[:start]), (end, tail)], parsed, pixel_payloads(head, pos) if whole else []
 
 
 class _Clean:
@@ -137,19 +139,22 @@ def _codes(data: bytes, parsed: Parsed, encoding) -> frozenset[str]:
 def clean_result(path, rel: str, orig) -> tuple[FileResult, RtSummary] | None:
     """The result of a clean file (as the pydicom path would give it), or None: let pydicom decide."""
     try:
-        pieces, parsed = _read(path)
+        pieces, parsed, texts = _read(path)
         data = pieces[0][1]
         encoding = encodings(data, parsed)
+        names = {n for n in map(encoding_name, [encoding] if isinstance(encoding, str) else encoding) if n}
         implicit = parsed.implicit
         codes = _codes(data, parsed, encoding)
         removed = _get(data, parsed.dataset, IDENTITY_REMOVED, implicit, encoding, None)
         if removed is None or str(removed).strip().upper() != "YES" or BASIC_PROFILE not in codes:
             return None
         uids = orig.uids if orig.has_uids and RETAIN_UIDS not in codes else None
-        matcher = orig.identifiers.matcher(codes) if orig.has_identifiers else None
-        for _, chunk in pieces:  # identifier hits need a pre-filter hit: that alone sends the file on
+        matcher = orig.identifiers.matcher(codes, names) if orig.has_identifiers else None
+        for _, chunk in pieces:  # a possible identifier hit alone sends the file on
             if (matcher and matcher.may_match(chunk)) or scan(chunk, [(0, len(chunk))], None, uids):
                 return None
+        if matcher and any(matcher.may_match(t.data) for t in texts):
+            return None
         kept = iod.declares_kept(_get(data, parsed.dataset, METHOD, implicit, encoding, None))
         root = None if kept else iod.tree_for(str(_get(data, parsed.dataset, SOP_CLASS, implicit, encoding, "") or ""))
         walk = _Clean(data, option_columns(codes), uids, implicit, root)

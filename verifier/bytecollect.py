@@ -12,6 +12,7 @@ from . import rules
 from .bytevalues import CHARSET, converted, encodings, raw_value, text_values
 from .elements import Declined, Parsed, Short, parse
 from .identifiers import from_element, manufacturer_tokens
+from .matcher import encoding_name
 from .walk import _keyword, is_private
 
 HEAD = 32768
@@ -92,7 +93,8 @@ def collect_file(path, out, seen: set) -> bool:
             return False
         if any(e[1] == "UI" and not data[e[2]:e[2] + e[3]].isascii() for e in parsed.meta):
             return False  # pydicom converts some meta UIDs before they are collected
-        walk = _Walk(data, parsed.implicit, encodings(data, parsed), seen)
+        declared = encodings(data, parsed)
+        walk = _Walk(data, parsed.implicit, declared, seen)
         walk.level(parsed.dataset, False, False, "source")
         walk.level(parsed.meta, False, False, "source")
     except Exception:  # declined, unreadable or unconvertible: the pydicom path decides
@@ -100,6 +102,7 @@ def collect_file(path, out, seen: set) -> bool:
     out.identifiers += walk.identifiers
     out.uids |= walk.uids
     out.manufacturer |= walk.manufacturer
+    out.encodings.update(n for n in map(encoding_name, [declared] if isinstance(declared, str) else declared) if n)
     out.files_read += 1
     seen |= walk.keys
     return True

@@ -22,6 +22,8 @@ from . import rules
 from .bytecollect import collect_file
 from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, from_element,
                           manufacturer_tokens)
+from .matcher import encoding_name
+from .model import DEFAULT_MAX_INFLATED
 from .pool import run_batches
 from .walk import is_private, nodes
 
@@ -37,11 +39,13 @@ class Collected:
     manufacturer: set[str] = field(default_factory=set)
     files_read: int = 0
     files_unreadable: int = 0
+    encodings: set[str] = field(default_factory=set)  # character sets the originals declared (codec names)
 
     def merge(self, other: "Collected") -> None:
         self.identifiers += other.identifiers
         self.uids |= other.uids
         self.manufacturer |= other.manufacturer
+        self.encodings |= other.encodings
         self.files_read += other.files_read
         self.files_unreadable += other.files_unreadable
 
@@ -55,6 +59,8 @@ class Originals:
     has_identifiers: bool
     has_uids: bool
     counts: dict
+    #: Largest inflated size of a deflated output data set the verifier reads (VerifyOptions.max_inflated).
+    max_inflated: int = DEFAULT_MAX_INFLATED
 
 
 def _is_identifying_uid(keyword: str, uid: str) -> bool:
@@ -98,6 +104,15 @@ def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_i
             out.identifiers += from_element(kw, node.vr, values, source, other_ids=other_ids)
 
 
+def declared_encodings(ds: Dataset) -> set[str]:
+    """The codec names of a data set's Specific Character Set (nothing when it cannot be read)."""
+    try:
+        declared = ds._character_set
+        return {n for n in map(encoding_name, [declared] if isinstance(declared, str) else declared) if n}
+    except Exception:  # an unknown or damaged character set: the base encodings still apply
+        return set()
+
+
 def _converted_values(ds: Dataset, tag: int) -> list[str]:
     """Values converted by pydicom (so the character set is honoured); only for the few collected elements."""
     value = ds[tag].value
@@ -116,6 +131,7 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
             continue
         try:
             ds = read_dataset(path, stop_before_pixels=True)
+            out.encodings.update(declared_encodings(ds))
             collect_dataset(ds, out, seen=seen)
             if getattr(ds, "file_meta", None) is not None:
                 collect_dataset(ds.file_meta, out, seen=seen)
@@ -176,14 +192,15 @@ def _from_linkage(kind: str, value: str) -> list[Identifier]:
 
 
 def gather(against: Path | None, linkage_db: Path | None, trial: str | None, workers: int,
-           against_collected: Collected | None = None) -> Originals:
+           against_collected: Collected | None = None, max_inflated: int = DEFAULT_MAX_INFLATED) -> Originals:
     total = Collected()
     if against is not None:
         total.merge(against_collected if against_collected is not None else collect_folder(Path(against), workers))
     if linkage_db is not None:
         total.merge(collect_linkage(Path(linkage_db), trial))
-    idents = IdentifierSet(drop_manufacturer_words(total.identifiers, total.manufacturer))
+    idents = IdentifierSet(drop_manufacturer_words(total.identifiers, total.manufacturer), total.encodings)
     have = against is not None or linkage_db is not None
     counts = {"identifiers": len(idents), "original_uids": len(total.uids),
               "source_files_read": total.files_read, "source_files_unreadable": total.files_unreadable}
-    return Originals(idents, frozenset(total.uids), have and len(idents) > 0, have and len(total.uids) > 0, counts)
+    return Originals(idents, frozenset(total.uids), have and len(idents) > 0, have and len(total.uids) > 0, counts,
+                     max_inflated)

@@ -61,7 +61,8 @@ def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
     if options.against is not None and not Path(options.against).is_dir():
         raise ConfigError("originals folder (--against) not found", path=options.against)
     workers = max(1, options.workers)
-    originals = gather(options.against, options.linkage_db, options.trial, workers, options.against_collected)
+    originals = gather(options.against, options.linkage_db, options.trial, workers, options.against_collected,
+                       options.max_inflated)
     report = VerifyReport(str(folder), sources=originals.counts)
     report.checks = ["record", "profile", "iod", "private", "references", "raw bytes"]
     if originals.has_identifiers:

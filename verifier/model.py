@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: Default cap on the inflated size of a deflated output file (bytes).
+DEFAULT_MAX_INFLATED = 256 * 2**20
+
 
 @dataclass(frozen=True)
 class VerifyOptions:
@@ -18,6 +21,9 @@ class VerifyOptions:
     against_collected: object | None = None
     #: What :func:`verifier.sourcerefs.collect_source_references` found under ``against``, likewise.
     against_references: object | None = None
+    #: A deflated output file is inflated up to this many bytes; past it the file fails as "could
+    #: not be fully checked" (memory stays bounded whatever the file claims).
+    max_inflated: int = DEFAULT_MAX_INFLATED
 
 
 @dataclass(frozen=True)

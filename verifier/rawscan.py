@@ -1,20 +1,25 @@
 """The raw-bytes scan: search a file's bytes for identifiers and original UIDs.
 
 Pixel data value bytes are left out (image data would give chance hits); everything else,
-preamble and elements the parser never reached included, is searched.
+preamble, file meta, elements after the pixel data and trailing bytes included, is searched. In
+encapsulated pixel data, the bytes that can carry text (JPEG COM/APPn segments, JPEG 2000 comments,
+JP2 boxes: :mod:`verifier.pixeltext`) are searched too. A deflated data set is inflated first, up
+to a limit (:func:`inflate`).
 """
 from __future__ import annotations
 
 import re
 import struct
+import zlib
 from dataclasses import dataclass
 from typing import Iterable
 
 from .identifiers import Identifier, Matcher
+from .pixeltext import Payload, payloads, walk_items
 
 _UID = re.compile(rb"(?<![0-9.])[0-9]+(?:\.[0-9]+){2,}(?![0-9.])")
 _BULK_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN"}
-_SEQ_DELIM = b"\xfe\xff\xdd\xe0"
+_CHUNK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -24,12 +29,33 @@ class RawHit:
     uid: str | None = None
 
 
-def pixel_value_range(data: bytes, pos: int, size: int | None = None) -> tuple[int, int] | None:
-    """Byte range of the value of the (7FE0,xxxx) pixel element whose header starts at ``pos``.
+class TooLarge(Exception):
+    """A deflated data set inflates past the limit."""
 
-    ``size``: the file's size when ``data`` holds only its first bytes; then an encapsulated value
-    (whose end is found by searching the whole file) gives None.
-    """
+
+def inflate(raw: bytes, limit: int) -> tuple[bytes, bytes]:
+    """(inflated data set, bytes after the deflate stream); raises TooLarge past ``limit`` bytes,
+    zlib.error when the stream is damaged. Memory stays within the limit plus one chunk."""
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = bytearray()
+    data = raw
+    while True:
+        chunk = d.decompress(data, min(_CHUNK, limit + 1 - len(out)))
+        out += chunk
+        if len(out) > limit:
+            raise TooLarge
+        data = d.unconsumed_tail
+        if d.eof or not data and not chunk:
+            break
+    if not d.eof:
+        out += d.flush()
+        if len(out) > limit:
+            raise TooLarge
+    return bytes(out), d.unused_data
+
+
+def _pixel_header(data: bytes, pos: int) -> tuple[int, int, bool] | None:
+    """(value start, length, little endian) of the (7FE0,xxxx) element whose header starts at ``pos``."""
     if pos < 0 or pos + 8 > len(data):
         return None
     if data[pos:pos + 2] == b"\xe0\x7f":
@@ -40,15 +66,34 @@ def pixel_value_range(data: bytes, pos: int, size: int | None = None) -> tuple[i
         return None
     fmt = "<" if little else ">"
     if data[pos + 4:pos + 6] in _BULK_VRS and pos + 12 <= len(data):
-        start, length = pos + 12, struct.unpack(fmt + "I", data[pos + 8:pos + 12])[0]
-    else:
-        start, length = pos + 8, struct.unpack(fmt + "I", data[pos + 4:pos + 8])[0]
-    if length == 0xFFFFFFFF:  # encapsulated: up to the sequence delimitation item
+        return pos + 12, struct.unpack(fmt + "I", data[pos + 8:pos + 12])[0], little
+    return pos + 8, struct.unpack(fmt + "I", data[pos + 4:pos + 8])[0], little
+
+
+def pixel_value_range(data: bytes, pos: int, size: int | None = None) -> tuple[int, int] | None:
+    """Byte range of the value of the (7FE0,xxxx) pixel element whose header starts at ``pos``.
+
+    ``size``: the file's size when ``data`` holds only its first bytes; then an encapsulated value
+    (whose items must be walked) gives None. An encapsulated value whose items cannot be walked
+    ends where the walk stopped: the rest is searched as other bytes are.
+    """
+    header = _pixel_header(data, pos)
+    if header is None:
+        return None
+    start, length, little = header
+    if length == 0xFFFFFFFF:
         if size is not None and size > len(data):
             return None
-        end = data.rfind(_SEQ_DELIM, start)
-        return (start, end) if end != -1 else (start, len(data))
+        return start, walk_items(data, start).end if little else start
     return start, min(start + length, len(data) if size is None else size)
+
+
+def pixel_payloads(data: bytes, pos: int) -> list[Payload]:
+    """The text-carrying bytes inside the encapsulated pixel data whose header is at ``pos``."""
+    header = _pixel_header(data, pos)
+    if header is None or header[1] != 0xFFFFFFFF or not header[2]:
+        return []
+    return payloads(data, walk_items(data, header[0]))
 
 
 def segments(size: int, exclude: tuple[int, int] | None) -> list[tuple[int, int]]:
@@ -59,16 +104,25 @@ def segments(size: int, exclude: tuple[int, int] | None) -> list[tuple[int, int]
 
 def scan(data: bytes, parts: Iterable[tuple[int, int]], matcher: Matcher | None,
          uids: frozenset[str] | None) -> list[RawHit]:
+    return scan_all(data, parts, matcher, uids)[0]
+
+
+def scan_all(data: bytes, parts: Iterable[tuple[int, int]], matcher: Matcher | None,
+             uids: frozenset[str] | None) -> tuple[list[RawHit], bool]:
+    """(hits, whether any identifier may be in the parts): one matcher pass per part."""
     hits: list[RawHit] = []
+    possible = False
     for a, b in parts:
         if b <= a:
             continue
-        chunk = data[a:b]
+        chunk = data[a:b] if (a, b) != (0, len(data)) else data
         if matcher:
-            hits += [RawHit(a + off, ident) for off, ident in matcher.find(chunk)]
+            found, maybe = matcher.search(chunk)
+            possible = possible or maybe
+            hits += [RawHit(a + off, ident) for off, ident in found]
         if uids:
             for m in _UID.finditer(chunk):
                 uid = m.group().decode("ascii")
                 if uid in uids:
                     hits.append(RawHit(a + m.start(), uid=uid))
-    return hits
+    return hits, possible
