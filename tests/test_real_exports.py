@@ -215,3 +215,22 @@ def test_a_read_only_destination_is_one_clear_error(tmp_path, small_mount):
     assert result.exit_code == 2
     assert f"sdu: error: {dest}: cannot write to the destination folder: Read-only file system" in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_a_station_named_by_an_ordinary_word_does_not_fail_the_report(tmp_path):
+    """The report holds words like "actions": a station called ACTIONS identifies nothing there
+    (the element itself still gets its dummy value from the profile)."""
+    src = tps_export(tmp_path, Patient(family="Quillfeather", patient_id="HOSP5521", station="ACTIONS"))
+    dest = tmp_path / "out"
+    result = anonymise(src, dest)
+    assert result.exit_code == 0, result.output
+    assert b'"actions"' in (dest / "sdu-report.anonymise.json").read_bytes()
+    assert all(pydicom.dcmread(p).get("StationName") != "ACTIONS" for p in dest.rglob("*.dcm"))  # a dummy
+    # a station name that is not an ordinary word is still searched for everywhere, the report included
+    report = dest / "sdu-report.anonymise.json"
+    report.write_bytes(report.read_bytes().replace(b'"actions"', b'"ALDHELM-CT-07"'))
+    other = tps_export(tmp_path / "b", Patient(family="Quillfeather", patient_id="HOSP5521"))
+    again = CliRunner().invoke(cli, ["verify", str(dest), "--against", str(other), "--json"])
+    assert again.exit_code == 5
+    failed = {f["path"]: {g["check"] for g in f["findings"]} for f in json.loads(again.output)["files"] if not f["ok"]}
+    assert failed == {"sdu-report.anonymise.json": {"raw bytes"}}

@@ -20,7 +20,7 @@ from sdu.linkage import LinkageStore
 
 from . import rules
 from .bytecollect import collect_file
-from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, from_element,
+from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, drop_ordinary_words, from_element,
                           manufacturer_tokens)
 from .matcher import encoding_name
 from .model import DEFAULT_MAX_INFLATED
@@ -198,7 +198,8 @@ def gather(against: Path | None, linkage_db: Path | None, trial: str | None, wor
         total.merge(against_collected if against_collected is not None else collect_folder(Path(against), workers))
     if linkage_db is not None:
         total.merge(collect_linkage(Path(linkage_db), trial))
-    idents = IdentifierSet(drop_manufacturer_words(total.identifiers, total.manufacturer), total.encodings)
+    idents = IdentifierSet(drop_ordinary_words(drop_manufacturer_words(total.identifiers, total.manufacturer)),
+                           total.encodings)
     have = against is not None or linkage_db is not None
     counts = {"identifiers": len(idents), "original_uids": len(total.uids),
               "source_files_read": total.files_read, "source_files_unreadable": total.files_unreadable}

@@ -174,6 +174,15 @@ def manufacturer_tokens(values: Iterable[str]) -> set[str]:
     return {t.lower() for v in values for t in re.split(r"[\W_]+", str(v)) if t}
 
 
+def drop_ordinary_words(identifiers: Iterable[Identifier]) -> list[Identifier]:
+    """A device or institution value that is an ordinary English word (a station called ``ACTIONS``)
+    identifies nothing and turns up in any report or description: not searched. The profile check
+    still judges the element that held it. Names of people and patient values are never dropped."""
+    common = rules.common_words()
+    return [i for i in identifiers if not (i.category in ("device", "institution")
+                                           and i.value.strip().lower() in common)]
+
+
 def drop_manufacturer_words(identifiers: Iterable[Identifier], tokens: set[str]) -> list[Identifier]:
     """Institution words that are also manufacturer/model words are not identifiers (e.g. 'Siemens')."""
     return [i for i in identifiers if not (i.category == "institution" and i.mode == "word"

@@ -17,6 +17,13 @@ def identifier_rules() -> dict:
 
 
 @lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """``data/common_words.txt``: the most frequent English words (tools/generate_common_words.py)."""
+    text = files("verifier").joinpath("data/common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for w in identifier_rules()["stop_words"])
 

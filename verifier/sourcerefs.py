@@ -36,7 +36,7 @@ class SourceReferences:
 def source_summary(path: Path, rel: str) -> RtSummary | None:
     """One original's SOP identity and references, or None when it cannot be read."""
     try:
-        pieces, parsed = _read(path)
+        pieces, parsed, _ = _read(path)
         data = pieces[0][1]
         return summarise_bytes(rel, data, parsed.dataset, parsed.implicit, encodings(data, parsed))
     except Exception:  # noqa: BLE001 - the byte reader declined: pydicom reads it
