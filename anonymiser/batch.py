@@ -185,7 +185,8 @@ def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, 
     """``sdu verify DEST --against SRC`` with the linkage store: its report beside ours."""
     from verifier import VerifyOptions, verify_folder
     verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path, trial=options.trial_id,
-                                                     workers=options.workers, against_collected=against and against[0],
+                                                     workers=options.workers, max_inflated=options.limits.max_inflated,
+                                                     against_collected=against and against[0],
                                                      against_references=against and against[1]))
     report.verification = {
         "ok": verification.ok, "files": len(verification.files),

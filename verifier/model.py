@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-#: Default cap on the inflated size of a deflated output file (bytes).
-DEFAULT_MAX_INFLATED = 256 * 2**20
+from sdu.limits import DEFAULT_LIMITS
+
+#: Default cap on the inflated size of a deflated output file (bytes): the anonymiser's own cap.
+DEFAULT_MAX_INFLATED = DEFAULT_LIMITS.max_inflated
 
 
 @dataclass(frozen=True)

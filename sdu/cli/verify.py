@@ -9,7 +9,8 @@ import click
 
 
 from ..errors import VerificationError
-from ._common import echo_json, sdu_errors
+from ..limits import DEFAULT_LIMITS
+from ._common import ByteSize, echo_json, sdu_errors
 
 
 @click.command("verify")
@@ -20,15 +21,17 @@ from ._common import echo_json, sdu_errors
               help="Linkage store whose recorded identifiers and original UIDs must not appear.")
 @click.option("--trial", help="Trial ID: only this trial's linkage records.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--max-inflated-size", type=ByteSize(), default=f"{DEFAULT_LIMITS.max_inflated >> 20}MiB", show_default=True,
+              help="Size a deflated file is inflated to at most; a larger one fails as not fully checked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the JSON report to this file.")
-def command(folder, against, linkage_db, trial, workers, as_json, report_file):
+def command(folder, against, linkage_db, trial, workers, max_inflated_size, as_json, report_file):
     """Verify every file in FOLDER; exit 0 only when every file passes (5 when any fails)."""
     from rich.console import Console
     from rich.progress import Progress
     from verifier import VerifyOptions, report_table, verify_folder
-    options = VerifyOptions(against, linkage_db, trial, workers)
+    options = VerifyOptions(against, linkage_db, trial, workers, max_inflated=max_inflated_size)
     with sdu_errors():
         if sys.stderr.isatty() and not as_json:
             with Progress(transient=True, console=Console(stderr=True)) as bar:
