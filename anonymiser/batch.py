@@ -96,7 +96,8 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                          (options.trial_id,)).fetchall())
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_names=gather(paths))
+    settings = Settings(options, key, str(src), str(dest), known, sessions,
+                        batch_names=gather(paths, options.limits.max_element))
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": os.path.relpath(s.path, src), "reason": s.reason} for s in skipped],

@@ -28,15 +28,16 @@ class _Short(Exception):
     """The buffer ends before the header does."""
 
 
-def gather(paths: list[str]) -> tuple[str, ...]:
-    """The PN values (as text, every component group) of every file, at any depth."""
+def gather(paths: list[str], limit: int = 1 << 30) -> tuple[str, ...]:
+    """The PN values (as text, every component group) of every file, at any depth. At most
+    ``limit`` bytes of a file are read (the element cap: a larger header is refused anyway)."""
     names: set[str] = set()
     for path in paths:
-        _scan_file(path, names)
+        _scan_file(path, names, limit)
     return tuple(sorted(names))
 
 
-def _scan_file(path: str, names: set) -> None:
+def _scan_file(path: str, names: set, limit: int) -> None:
     try:
         with open(path, "rb") as f:
             buf = f.read(HEAD)
@@ -47,7 +48,7 @@ def _scan_file(path: str, names: set) -> None:
                     _scan(buf, found)
                 except _Short:
                     if not full:
-                        buf += f.read()
+                        buf += f.read(max(0, limit - len(buf)))
                         full = True
                         continue
                 except (Decline, struct.error, ValueError, KeyError, RecursionError):
