@@ -26,9 +26,13 @@ def files_read(session: Session) -> list[Check]:
     notes = []
     if forced:
         notes.append(f"{len(forced)} read without a Part 10 header (transfer syntax guessed): {_few(forced)}")
-    if session.skipped:
-        notes.append(f"{len(session.skipped)} skipped as not DICOM or damaged")
+    other = [s for s in session.skipped if s.reason.startswith(("not DICOM (XML", "not DICOM (JSON"))]
+    damaged = len(session.skipped) - len(other)
+    if damaged:
+        notes.append(f"{damaged} skipped as not DICOM or damaged")
     status = WARN if notes else PASS
+    if other:  # an XNAT session's catalog files: listed, not a warning
+        notes.append(f"{len(other)} XML/JSON file(s) passed over")
     return [Check("files.read", status, f"{len(session.objects)} DICOM objects read" + ("; " + "; ".join(notes) if notes else ""))]
 
 
