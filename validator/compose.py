@@ -41,6 +41,7 @@ ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 
 LEVEL_CONTEXT = frozenset({"ln", "lnn", "lymph", "node", "nodes", "nodal", "neck", "level", "lvl", "lev", "lv", "cn", "cranial",
                            "ax", "axl", "axilla", "axillary"})
 CATEGORY = frozenset({"artery", "vein", "lymph", "node", "muscle", "gland", "bone", "nerve", "space", "cartilage"})
+STRICT = frozenset({"artery", "vein", "lymph", "node", "space"})  # typed, the structure must be one
 _NUMBER = re.compile(r"\d+(?:p\d+)?")
 ORIGIN = {0: "its name parts", 1: "its name parts without the category word"}
 
@@ -285,11 +286,16 @@ class Engine:
         for k, p, why in attempts:
             entry = self.index.get(k)
             if entry and typed:  # 'iliac nodes' is never an iliac artery, whatever words were left out
-                names = tuple(n for n in entry.names if not (self.own[n] & CATEGORY) or self.own[n] & typed)
+                names = tuple(n for n in entry.names if self._fits(n, typed))
                 entry = _Entry(entry.prio, names, entry.origin) if names else None
             if entry:
                 return entry, p, why
         return None
+
+
+    def _fits(self, name: str, typed: frozenset[str]) -> bool:
+        own = self.own[name] & CATEGORY
+        return bool(own & typed) if own else not typed & STRICT
 
 
 def _register(index: dict, key: frozenset[str], name: str, prio: int, origin: str, soft: frozenset[str]) -> None:
