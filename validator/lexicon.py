@@ -30,10 +30,6 @@ class Lexicon:
     phrasings: dict[str, tuple[str, ...]]
     longest_phrase: int
 
-    def describe(self, surface: str) -> str:
-        """Where a word's meaning comes from, for explanations."""
-        return "lexicon" if surface in self.words else "TG-263 word"
-
 
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
