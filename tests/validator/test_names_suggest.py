@@ -67,3 +67,21 @@ def test_classify_statuses():
     unknown = classify("Lt Femoral Head", PROSTATE)
     assert unknown.status == "unknown" and unknown.suggestions
     assert {f.rule for f in unknown.findings} >= {"characters", "laterality"}
+
+
+def test_report_shows_why(clinical_study):
+    import io
+
+    from rich.console import Console
+
+    from validator import render, validate_session
+
+    report = validate_session(clinical_study.root, PROSTATE)
+    entry = next(n for n in report.to_dict()["roi_names"] if n["roi_name"] == "Lt Femoral Head")
+    assert entry["suggestions"][0]["name"] == "Femur_Head_L"
+    assert entry["suggestions"][0]["explanation"].startswith("'lt' → laterality L; 'femoral head' → femur head (phrase)")
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(render(report))
+    text = console.export_text()
+    assert "why (first suggestion)" in text
+    assert "'lt' → laterality L; 'femoral head' → femur head (phrase); TG-263 Femur_Head_L (by its name parts)" in text
