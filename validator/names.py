@@ -137,7 +137,8 @@ def suggest(roi_name: str, protocol: TrialProtocol, limit: int = 3) -> list[Sugg
         reading = read(roi_name)
         structure = _trial_keys(protocol).get(reading.key) if not reading.unknown and reading.margin is None else None
         if structure:
-            offer(structure, 96, "synonym", "; ".join([*reading.steps, f"the trial's name for {structure}, word for word"]))
+            offer(structure, 96 - reading.typo_penalty, "synonym",
+                  "; ".join([*reading.steps, f"the trial's name for {structure}, word for word"]))
         for cand in candidates(roi_name):
             source = "fuzzy" if cand.typo else "normalised"
             if cand.name in trial:

@@ -73,3 +73,21 @@ def test_cli_names_the_structures_left_for_a_person(listed_study, tmp_path):
     assert "'LargeBowel' -> 'Bowel_Large'" in res.stdout
     assert f"left for a person: {len(left)} names" in res.stderr
     assert "'Isocenter 1': no suggestion" in res.stderr
+
+
+def test_nothing_confident_nothing_written(tmp_path):
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    from sdu.errors import ConfigError
+
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(get_testdata_file("rtstruct.dcm"), src / "rtstruct.dcm")  # ROIs "patient", "Isocenter 1", "Isocenter 2"
+    with pytest.raises(ConfigError, match="nothing to rename"):
+        relabel_with_suggestions(src, tmp_path / "out", HN)
+    assert not (tmp_path / "out").exists()
+    report = relabel_with_suggestions(src, tmp_path / "out", HN, mapping={"patient": "External"})
+    assert report.renamed == {"patient": "External"}
+    assert [v.roi_name for v in report.left_for_person] == ["Isocenter 1", "Isocenter 2"]
