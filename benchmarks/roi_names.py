@@ -74,8 +74,9 @@ def main() -> None:
     from validator import reading, tokens
 
     typed_names = [t for _, t, _ in rows]
-    for label, cold, proto in (("warm", False, protocol), ("cold", True, protocol),
-                               ("cold, EXAMPLE-HN names", True, find_protocol("EXAMPLE-HN"))):
+    for label, cold, proto in (("no trial names, warm word caches", False, protocol),
+                               ("no trial names, cold word caches", True, protocol),
+                               ("EXAMPLE-HN's names, cold word caches", True, find_protocol("EXAMPLE-HN"))):
         best = float("inf")
         for _ in range(args.repeat):
             if cold:
@@ -85,7 +86,7 @@ def main() -> None:
             for t in typed_names:
                 suggest(t, proto)
             best = min(best, time.perf_counter() - t0)
-        print(f"suggest ({label} word caches): {len(typed_names) / best:,.0f} names/s "
+        print(f"suggest ({label}): {len(typed_names) / best:,.0f} names/s "
               f"({len(typed_names)} names, best of {args.repeat})")
 
 

@@ -91,6 +91,15 @@ def _target_candidates(name: str) -> list[str]:
     return ["_".join([head, *combo]) for combo in itertools.product(*fixed)] if fixed else [head]
 
 
+@lru_cache(maxsize=32)
+def _trial_by_key(names: tuple[tuple[str, str], ...]) -> dict[str, list[tuple[str, str]]]:
+    """The trial's names and synonyms by their case- and separator-free key."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for accepted, structure in names:
+        out.setdefault(_key(accepted), []).append((accepted, structure))
+    return out
+
+
 def _trial_keys(protocol: TrialProtocol) -> dict[frozenset[str], str]:
     return _trial_keys_of(tuple(_trial_names(protocol).items()))
 
@@ -117,12 +126,10 @@ def suggest(roi_name: str, protocol: TrialProtocol, limit: int = 3) -> list[Sugg
         if name not in best or best[name].score < score:
             best[name] = Suggestion(name, score, source, why)
 
-    key = _key(roi_name)
-    for accepted, structure in trial.items():
-        if _key(accepted) == key:
-            same = accepted == structure
-            offer(structure, 100 if same else 98, "case" if same else "synonym",
-                  f"the trial's {'name' if same else 'synonym'} {accepted!r}, ignoring case and separators")
+    for accepted, structure in _trial_by_key(tuple(trial.items())).get(_key(roi_name), ()):
+        same = accepted == structure
+        offer(structure, 100 if same else 98, "case" if same else "synonym",
+              f"the trial's {'name' if same else 'synonym'} {accepted!r}, ignoring case and separators")
     folded = table().fold(roi_name.strip())
     if folded:
         offer(trial.get(folded, folded), 97 if folded in trial else 92, "case",
