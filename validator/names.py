@@ -1,35 +1,36 @@
 """ROI names against a trial: standard, trial synonym, ignored or unknown, with ranked suggestions.
 
-Suggestions come in three tiers, best first: the trial's own names and synonyms matched ignoring
-case and separators (score 100/98), normalisation (spaces to ``_``, ``Lt``/``Left`` to ``_L``,
-common words to TG-263 abbreviations, target doses to cGy/Gy; 95 when it gives a trial name, 90
-for another TG-263 name), then fuzzy matching with ``rapidfuzz`` (scaled to at most 85). Nothing
-here renames anything: the user chooses (``sdu relabel``).
+Suggestions, best first: the trial's own names and synonyms, matched ignoring case and separators
+(score 100/98) or word for word after reading both through the lexicon (96); a TG-263 name in
+another case (97 for a trial name, 92); then TG-263 names composed token by token by
+:mod:`validator.compose` (organs; at most 95, lower for typos, ambiguity or a broken rule) or, for
+targets, by the target grammar (doses to cGy/Gy; 95 when it gives a trial name, 90 otherwise).
+Each suggestion says which rule or lexicon entry produced it. Nothing here renames anything: the
+user chooses, or ``sdu relabel --accept-suggestions`` takes those scoring at least its threshold.
 """
 from __future__ import annotations
 
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
+from .compose import candidates, read
 from .protocol import TrialProtocol
 from .rules import Finding, check_name, is_target
-from .tg263 import aliases, table
-
-FUZZY_WEIGHT = 0.85
-FUZZY_CUTOFF = 70
+from .tg263 import table
 
 
 @dataclass(frozen=True)
 class Suggestion:
     name: str
     score: float
-    source: str  # "synonym" | "case" | "normalised" | "fuzzy"
+    source: str  # "synonym" | "case" | "normalised" | "fuzzy" (a typo corrected)
+    explanation: str = ""  # which rule or lexicon entry produced it
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "score": round(self.score, 1), "source": self.source}
+        return {"name": self.name, "score": round(self.score, 1), "source": self.source,
+                "explanation": self.explanation}
 
 
 @dataclass(frozen=True)
@@ -73,35 +74,6 @@ def classify(roi_name: str, protocol: TrialProtocol) -> NameVerdict:
     return NameVerdict(roi_name, "unknown", None, verdict.findings, tuple(suggest(roi_name, protocol)))
 
 
-def _tokens(name: str) -> tuple[str | None, list[str]]:
-    """Split a free-typed organ name into TG-263 parts and a laterality letter."""
-    words = aliases()["words"]
-    sides = aliases()["laterality"]
-    side, parts = None, []
-    for token in re.split(r"[\s_\-]+", name.strip()):
-        low = token.casefold()
-        if not token:
-            continue
-        if low in sides:
-            side = sides[low]
-            continue
-        parts.append(words.get(low, token[:1].upper() + token[1:].lower() if token.isupper() or token.islower() else token))
-    return side, parts
-
-
-def _organ_candidates(name: str) -> list[str]:
-    side, parts = _tokens(name)
-    if not parts or len(parts) > 5:
-        return []
-    out = []
-    for glue in itertools.product(("_", ""), repeat=len(parts) - 1):
-        joined = parts[0] + "".join(g + p for g, p in zip(glue, parts[1:]))
-        out.append(joined + (f"_{side}" if side else ""))
-        if not side and joined.endswith("s"):
-            out.append(joined[:-1])  # plural typed for a single organ
-    return out
-
-
 def _target_candidates(name: str) -> list[str]:
     parts = [p for p in re.split(r"[\s_]+", name.strip()) if p]
     head, rest = parts[0], parts[1:]
@@ -119,35 +91,66 @@ def _target_candidates(name: str) -> list[str]:
     return ["_".join([head, *combo]) for combo in itertools.product(*fixed)] if fixed else [head]
 
 
+@lru_cache(maxsize=32)
+def _trial_by_key(names: tuple[tuple[str, str], ...]) -> dict[str, list[tuple[str, str]]]:
+    """The trial's names and synonyms by their case- and separator-free key."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for accepted, structure in names:
+        out.setdefault(_key(accepted), []).append((accepted, structure))
+    return out
+
+
+def _trial_keys(protocol: TrialProtocol) -> dict[frozenset[str], str]:
+    return _trial_keys_of(tuple(_trial_names(protocol).items()))
+
+
+@lru_cache(maxsize=32)
+def _trial_keys_of(names: tuple[tuple[str, str], ...]) -> dict[frozenset[str], str]:
+    """Token keys of the trial's own names and synonyms (how the protocol sheet spells them)."""
+    keys: dict[frozenset[str], str] = {}
+    for accepted, structure in names:
+        if accepted == structure and table().lookup(accepted):
+            continue  # a TG-263 name: the composer finds it, and says how
+        reading = read(accepted)
+        if reading.key and not reading.unknown and reading.margin is None:
+            keys.setdefault(reading.key, structure)
+    return keys
+
+
 def suggest(roi_name: str, protocol: TrialProtocol, limit: int = 3) -> list[Suggestion]:
+    """Ranked suggestions: the trial's own names first, then TG-263 names composed token by token."""
     trial = _trial_names(protocol)
     best: dict[str, Suggestion] = {}
 
-    def offer(name: str, score: float, source: str) -> None:
+    def offer(name: str, score: float, source: str, why: str) -> None:
         if name not in best or best[name].score < score:
-            best[name] = Suggestion(name, score, source)
+            best[name] = Suggestion(name, score, source, why)
 
-    key = _key(roi_name)
-    for accepted, structure in trial.items():
-        if _key(accepted) == key:
-            offer(structure, 100 if accepted == structure else 98, "case" if accepted == structure else "synonym")
+    for accepted, structure in _trial_by_key(tuple(trial.items())).get(_key(roi_name), ()):
+        same = accepted == structure
+        offer(structure, 100 if same else 98, "case" if same else "synonym",
+              f"the trial's {'name' if same else 'synonym'} {accepted!r}, ignoring case and separators")
     folded = table().fold(roi_name.strip())
     if folded:
-        offer(trial.get(folded, folded), 97 if folded in trial else 92, "case")
-    candidates = _target_candidates(roi_name) if is_target(roi_name.strip().upper()) else _organ_candidates(roi_name)
-    for cand in candidates:
-        if cand in trial:
-            offer(trial[cand], 95, "normalised")
-        elif check_name(cand).standard and (is_target(cand) or table().lookup(cand)):
-            offer(cand, 90, "normalised")
-        elif table().fold(cand):
-            offer(trial.get(table().fold(cand), table().fold(cand)), 90, "normalised")
-    choices = {**{_key(n): s for n, s in trial.items()},
-               **{_key(n): n for n in table().names if not table().names[n].placeholder and _key(n) not in
-                  {_key(t) for t in trial}}}
-    for match, score, _ in process.extract(key, list(choices), scorer=fuzz.WRatio, limit=limit,
-                                           score_cutoff=FUZZY_CUTOFF):
-        target = choices[match]
-        offer(target, score * FUZZY_WEIGHT + (5 if target in trial.values() else 0), "fuzzy")
+        offer(trial.get(folded, folded), 97 if folded in trial else 92, "case",
+              f"TG-263 {folded} in another case" + (f"; trial structure {trial[folded]}" if folded in trial else ""))
+    if is_target(roi_name.strip().upper()):
+        for cand in _target_candidates(roi_name):
+            if cand in trial:
+                offer(trial[cand], 95, "normalised", f"target read as {cand}, the trial's name for {trial[cand]}")
+            elif check_name(cand).standard:
+                offer(cand, 90, "normalised", f"target read as {cand} (TG-263 target grammar)")
+    else:
+        reading = read(roi_name)
+        structure = _trial_keys(protocol).get(reading.key) if not reading.unknown and reading.margin is None else None
+        if structure:
+            offer(structure, 96 - reading.typo_penalty, "synonym",
+                  "; ".join([*reading.steps, f"the trial's name for {structure}, word for word"]))
+        for cand in candidates(roi_name):
+            source = "fuzzy" if cand.typo else "normalised"
+            if cand.name in trial:
+                offer(trial[cand.name], cand.score, source, f"{cand.explanation}; trial structure {trial[cand.name]}")
+            else:
+                offer(cand.name, cand.score, source, cand.explanation)
     ranked = sorted(best.values(), key=lambda s: (-s.score, s.name not in trial.values(), s.name))
     return ranked[:limit]

@@ -41,17 +41,22 @@ class RelabelReport:
     not_found: list[str] = field(default_factory=list)
     rewritten: list[RewrittenFile] = field(default_factory=list)
     copied: int = 0
+    #: non-standard names no suggestion was confident enough for: a person renames them (``--map``)
+    left_for_person: list[NameVerdict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"out_folder": self.out_folder, "renamed": self.renamed, "not_found": self.not_found,
-                "rewritten": [asdict(r) for r in self.rewritten], "copied": self.copied}
+                "rewritten": [asdict(r) for r in self.rewritten], "copied": self.copied,
+                "left_for_person": [{"roi_name": v.roi_name, "suggestions": [s.to_dict() for s in v.suggestions]}
+                                    for v in self.left_for_person]}
 
 
 def suggested_mapping(folder: str | Path, protocol: TrialProtocol, arm: str | None = None,
                       threshold: float = ACCEPT_THRESHOLD) -> tuple[dict[str, str], list[NameVerdict]]:
     """Each unknown ROI name's top suggestion when it scores at least ``threshold``.
 
-    Returns the mapping and the unknown names left without one (the caller refuses to guess).
+    Returns the mapping and the unknown names left without one: their suggestions are listed for a
+    person, never applied.
     """
     report = validate_session(folder, protocol, arm)
     mapping, refused = {}, []
@@ -62,6 +67,26 @@ def suggested_mapping(folder: str | Path, protocol: TrialProtocol, arm: str | No
         else:
             refused.append(verdict)
     return mapping, refused
+
+
+def relabel_with_suggestions(folder: str | Path, out_folder: str | Path, protocol: TrialProtocol,
+                             arm: str | None = None, threshold: float = ACCEPT_THRESHOLD,
+                             mapping: dict[str, str] | None = None) -> RelabelReport:
+    """Copy ``folder`` with every confident suggestion applied (and ``mapping``, which wins).
+
+    Names whose top suggestion scores below ``threshold`` keep their name and are listed in
+    ``left_for_person``. With nothing to rename at all, nothing is written (:class:`ConfigError`).
+    """
+    mapping = dict(mapping or {})
+    suggested, refused = suggested_mapping(folder, protocol, arm, threshold)
+    left = [v for v in refused if v.roi_name not in mapping]
+    mapping = {**suggested, **mapping}
+    if not mapping:
+        raise ConfigError(f"no suggestion scores {threshold:g} or more and no --map given: nothing to rename; "
+                          f"{len(left)} names are left for a person", path=Path(folder))
+    report = relabel_session(folder, out_folder, mapping)
+    report.left_for_person = left
+    return report
 
 
 def _check_mapping(mapping: dict[str, str]) -> None:

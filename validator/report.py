@@ -67,6 +67,7 @@ STYLE = {PASS: "green", WARN: "yellow", FAIL: "bold red"}
 def render(report: ValidationReport):
     """A rich renderable (two tables) for the terminal."""
     from rich.console import Group
+    from rich.markup import escape
     from rich.table import Table
 
     checks = Table(title=f"Validation against {report.protocol_id} v{report.protocol_version}"
@@ -81,10 +82,12 @@ def render(report: ValidationReport):
     names.add_column("status")
     names.add_column("trial structure")
     names.add_column("suggestions (score)", overflow="fold")
+    names.add_column("why (first suggestion)", overflow="fold")
     for n in report.names:
         colour = "red" if n.status == "unknown" else "green" if n.status in ("standard", "synonym") else "dim"
         hint = ", ".join(f"{s.name} ({s.score:.0f})" for s in n.suggestions)
-        names.add_row(n.roi_name, f"[{colour}]{n.status}[/]", n.structure or "", hint)
+        why = escape(n.suggestions[0].explanation) if n.suggestions else ""
+        names.add_row(n.roi_name, f"[{colour}]{n.status}[/]", n.structure or "", hint, why)
     counts = report.counts
     summary = (f"{'PASS' if report.ok else 'FAIL'}: {counts[PASS]} passed, {counts[WARN]} warnings, "
                f"{counts[FAIL]} failed; {report.files} DICOM files, {len(report.skipped)} skipped")

@@ -4,7 +4,7 @@ A finding at level ``error`` makes a name non-standard; ``info`` explains how it
 :func:`check_name` runs the rules in order and says whether the name is standard, and as what.
 
 Rules (TG-263 report, 2018): at most 16 characters; no spaces, ``_`` separates parts;
-laterality/position suffixes ``_L _R _A _P _I _S``; ``_PRVxx`` (margin in mm, 1–2 digits);
+laterality/position suffixes ``_L _R _A _P _I _S``; ``_PRVxx`` (margin in mm, two digits: ``_PRV05``);
 ``~`` partial structure; ``^`` custom qualifier; ``z`` (or ``_``) prefix for non-dosimetric
 helper structures; targets: type (GTV, CTV, ITV, IGTV, ICTV, PTV, ``PTV!``) + classifier
 (n, p, sb, par, v, vas) + number + ``_`` qualifiers + dose (High/Mid/Low, cGy ``5040`` or
@@ -24,6 +24,7 @@ DOSE = re.compile(r"(?:High|Low|Mid\d{0,2}|\d{3,5}|\d{1,3}p\d{1,2}Gy|\d{1,3}Gy)(
 QUALIFIER = re.compile(r"[A-Z][A-Za-z0-9]*")
 CUSTOM = re.compile(r"[A-Za-z0-9_+\-]+")
 PRV = re.compile(r"_PRV(\d{1,2})?(?=_|~|$)")
+PRV_ONE_DIGIT = re.compile(r"_PRV\d(?!\d)")
 LATERALITY_WORDS = re.compile(r"(?i)(^|[_\s])(lt|rt|left|right|lft|rgt)($|[_\s])")
 
 
@@ -84,6 +85,13 @@ def laterality_words(name: str) -> list[Finding]:
     """``Lt``/``Left``/``Rt`` spelled out instead of the ``_L``/``_R`` suffix."""
     if LATERALITY_WORDS.search(name):
         return _error("laterality", "laterality written as a word; TG-263 uses the suffixes _L and _R")
+    return []
+
+
+def prv_margin(name: str) -> list[Finding]:
+    """``_PRV3``: TG-263 writes the PRV margin as two digits in mm (``_PRV03``)."""
+    if PRV_ONE_DIGIT.search(name):
+        return _error("prv_margin", "PRV margin must be two digits in mm, e.g. '_PRV03'")
     return []
 
 
@@ -162,8 +170,12 @@ def organ_name(name: str) -> tuple[str | None, list[Finding]]:
 
 
 def check_name(name: str) -> NameCheck:
-    """Apply every rule to ``name``."""
-    findings = max_length(name) + allowed_characters(name)
+    """Apply every rule to ``name``.
+
+    A row of the TG-263 worksheet itself is never too long: three of its rows (``SpinalCanal_PRVxx``,
+    ``OpticChiasm_PRVxx``, ``Hypothalmus_PRVxx``) exceed 16 characters, and the list is the authority.
+    """
+    findings = (max_length(name) if name not in table().names else []) + allowed_characters(name)
     prefix = nondosimetric_prefix(name)
     if prefix:
         findings += prefix
@@ -174,7 +186,7 @@ def check_name(name: str) -> NameCheck:
         findings += target_grammar(name) if not any(f.rule == "characters" for f in findings) else []
     else:
         kind = "organ"
-        findings += laterality_words(name)
+        findings += laterality_words(name) + prv_margin(name)
         primary, more = organ_name(name)
         findings += [f for f in more if not (f.rule == "tg263_list" and any(g.level == "error" for g in findings))]
     standard = not any(f.level == "error" for f in findings)

@@ -6,7 +6,6 @@ Lookups only: which primary names exist, with what category. The naming *rules* 
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,8 +62,3 @@ def table() -> Tg263Table:
     folded = {n.casefold(): n for n, row in names.items() if not row.placeholder}
     return Tg263Table(names, folded, tuple(patterns))
 
-
-@lru_cache(maxsize=1)
-def aliases() -> dict:
-    """Suggestion-only word map (``data/aliases.json``)."""
-    return json.loads(_data_text("aliases.json"))

@@ -26,7 +26,8 @@ def _parse_map(values: tuple[str, ...]) -> dict[str, str]:
               help="New session folder (must not exist or be empty).")
 @click.option("--map", "maps", multiple=True, metavar="OLD=NEW", help="Rename ROI OLD to NEW (repeatable).")
 @click.option("--accept-suggestions", is_flag=True,
-              help="Rename each non-standard name to its top suggestion when it scores at least --threshold.")
+              help="Rename each non-standard name to its top suggestion when it scores at least --threshold; "
+                   "the others are listed for a person.")
 @click.option("--trial", "trial_id", metavar="ID", help="Trial whose names the suggestions use.")
 @click.option("--protocol", "protocol_file", type=click.Path(exists=True, dir_okay=False), help="Protocol JSON file.")
 @click.option("--arm", help="Trial arm.")
@@ -40,19 +41,19 @@ def command(folder, out, maps, accept_suggestions, trial_id, protocol_file, arm,
     mapping = _parse_map(maps)
     if not mapping and not accept_suggestions:
         raise click.UsageError("give --map OLD=NEW (repeatable) and/or --accept-suggestions")
+    left = []
     with sdu_errors():
         if accept_suggestions:
             suggested, refused = suggested_mapping(folder, load_protocol(trial_id, protocol_file), arm, threshold)
-            refused = [v for v in refused if v.roi_name not in mapping]
-            if refused:
-                click.echo(f"sdu: refusing: {len(refused)} names have no suggestion scoring {threshold:g} or more; "
-                           "rename them with --map:", err=True)
-                for v in refused:
-                    hint = ", ".join(f"{s.name} ({s.score:.0f})" for s in v.suggestions) or "no suggestion"
-                    click.echo(f"  {v.roi_name!r}: {hint}", err=True)
-                sys.exit(1)
+            left = [v for v in refused if v.roi_name not in mapping]
             mapping = {**suggested, **mapping}
+            if not mapping:
+                click.echo(f"sdu: refusing: no suggestion scores {threshold:g} or more; rename these with --map:",
+                           err=True)
+                _list_left(left)
+                sys.exit(1)
         report = relabel_session(folder, out, mapping)
+        report.left_for_person = left
     if as_json:
         echo_json(report.to_dict())
         return
@@ -61,3 +62,13 @@ def command(folder, out, maps, accept_suggestions, trial_id, protocol_file, arm,
     for name in report.not_found:
         click.echo(f"warning: no ROI named {name!r}", err=True)
     click.echo(f"wrote {out} ({report.copied} files; {len(report.rewritten)} rewritten with new UIDs)")
+    if left:
+        click.echo(f"left for a person: {len(left)} names (no suggestion scored {threshold:g}); "
+                   "rename them with --map:", err=True)
+        _list_left(left)
+
+
+def _list_left(left) -> None:
+    for v in left:
+        hint = "; ".join(f"{s.name} ({s.score:.0f}: {s.explanation})" for s in v.suggestions[:2]) or "no suggestion"
+        click.echo(f"  {v.roi_name!r}: {hint}", err=True)

@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 VALID = ["PTV_High", "PTVp_7000", "GTVp", "CTV_4500", "OpticNrv_PRV03_L", "Lung~_L", "Lungs^Ex", "zPTVopt",
          "SpinalCord_PRV05", "PTV_5040", "PTV_50p4Gy", "PTV!_Low", "CTVn_Eval", "PTV_High-03", "Femur_Head_L",
-         "Kidneys", "Brainstem_PRV3", "ITV", "GTVp_MR", "PTV_5040x28", "Bladder-CTV", "Bolus_10mm"]
+         "Kidneys", "ITV", "GTVp_MR", "PTV_5040x28", "Bladder-CTV", "Bolus_10mm"]
 
 INVALID = {
     "Lt Femoral Head": {"characters", "laterality"},
     "PTV 60": {"characters"},
     "Left_Parotid": {"laterality"},
     "SpinalCordPRV05mm": {"max_length"},
+    "Brainstem_PRV3": {"prv_margin"},  # TG-263: the PRV margin is two digits in mm (issue 16)
     "OpticNerve_Left_PRV05": {"max_length", "laterality"},
     "BLADDER": {"case"},
     "Femoral_Head": {"tg263_list"},
