@@ -125,11 +125,11 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         _write_site_report(report)
         raise ConfigError(f"{dest_failure}; stopped after {report.written} of {len(paths)} files "
                           f"(site report: {report.site_report})", path=dest)
-    _write_reports(report, dest)  # before verifying: the verifier scans DEST's report too
+    _write_reports(report, dest)  # before verifying: the verifier scans DEST's report too, as it stays
     if options.verify:
         _verify(report, src, dest, linkage_path, options, originals.result())
         report.seconds = time.perf_counter() - started
-        _write_reports(report, dest)
+        _write_site_report(report)  # DEST's files stay exactly as verified
     return report
 
 

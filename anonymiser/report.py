@@ -103,7 +103,8 @@ class AnonymiseReport:
 
     def for_destination(self) -> dict:
         """The report DEST holds: nothing from the identifiable side (no source path, folder
-        name or value). Failed inputs are numbered as in the site's report (``files``, from 1)."""
+        name or value). Failed inputs are numbered as in the site's report (``files``, from 1).
+        Its ``ok`` is the anonymising pass's; the verification's verdict is in the verify report."""
         files, failed = [], []
         for n, f in enumerate(self.files, 1):
             if f.status == "failed":
@@ -112,6 +113,10 @@ class AnonymiseReport:
                 d = f.to_dict()
                 d.pop("source", None)
                 files.append(d)
-        return {**self._common(),
+        common = self._common()
+        common["ok"] = self.failed == 0 and self.unreadable == 0  # the anonymising pass's verdict
+        # written before verification, and never rewritten: DEST stays exactly as verified
+        common["verification"] = {"report": "sdu-report.verify.json"}
+        return {**common,
                 "skipped_by_reason": dict(sorted(Counter(s["reason"] for s in self.skipped).items())),
                 "failed": failed, "files": files}
