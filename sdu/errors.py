@@ -69,3 +69,9 @@ class IntakeError(SDUError):
     """A problem receiving or importing files into the identifiable store."""
 
     exit_code = 8
+
+
+class ApprovalError(SDUError):
+    """A release that is not (or no longer) approved: nothing may leave the site."""
+
+    exit_code = 9

@@ -1,0 +1,65 @@
+"""The gate before upload: approval bound to the exact files and to a passing verification."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from anonymiser import AnonymiseOptions, anonymise_folder
+from approval import approve, require_release, revoke
+from sdu.errors import ApprovalError
+
+
+@pytest.fixture
+def anonymised(small_study, tmp_path):
+    out = tmp_path / "out"
+    report = anonymise_folder(small_study.root, out, AnonymiseOptions(trial_id="T1", site_id="S1"))
+    assert report.verified
+    return out
+
+
+def test_approval_binds_the_exact_files(anonymised):
+    record = approve(anonymised, "R. Physicist", "checked contours")
+    release = require_release(anonymised)
+    assert set(release.files) == set(record["manifest"]) and len(release.files) == 10  # 8 DICOM + 2 reports
+    assert release.approval["user"] == "R. Physicist"
+    victim = next(anonymised.rglob("*.dcm"))
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 1  # one bit of one pixel
+    victim.write_bytes(bytes(data))
+    with pytest.raises(ApprovalError, match=r"files changed since approval \(1 changed, 0 added, 0 removed\)"):
+        require_release(anonymised)
+
+
+def test_no_approval_revoked_approval_and_an_added_file_are_refused(anonymised):
+    with pytest.raises(ApprovalError, match="not approved"):
+        require_release(anonymised)
+    approve(anonymised, "R. Physicist")
+    (anonymised / "extra.txt").write_text("x")
+    with pytest.raises(ApprovalError, match="1 added"):
+        require_release(anonymised)
+    (anonymised / "extra.txt").unlink()
+    require_release(anonymised)
+    revoke(anonymised, "R. Physicist", "wrong patient")
+    with pytest.raises(ApprovalError, match="revoked"):
+        require_release(anonymised)
+
+
+def test_a_failing_verification_cannot_be_approved(anonymised, small_study):
+    victim = next(anonymised.rglob("*.dcm"))
+    import pydicom
+    ds = pydicom.dcmread(victim)
+    ds.PatientName = small_study.patient.name  # the original name back in: the verifier fails it
+    ds.save_as(victim)
+    with pytest.raises(ApprovalError, match="verification fails on 1 file"):
+        approve(anonymised, "R. Physicist")
+    with pytest.raises(ApprovalError, match="not approved"):
+        require_release(anonymised)
+
+
+def test_the_record_stays_at_the_site(anonymised, site_dir):
+    approve(anonymised, "R. Physicist")
+    records = list((site_dir / "approvals").iterdir())
+    assert len(records) == 1 and records[0].stat().st_mode & 0o077 == 0
+    assert json.loads(records[0].read_text())["verification"]["ok"]
+    assert not any(b"Physicist" in p.read_bytes() for p in anonymised.rglob("*") if p.is_file())
