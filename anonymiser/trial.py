@@ -14,7 +14,6 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import write_data_element
 from pydicom.sequence import Sequence
 
-from sdu import __version__
 from sdu.standard import annex_e
 
 from .trialblock import TrialIdentity, method_values

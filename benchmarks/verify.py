@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,15 +38,31 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def _peak_rss(proc: subprocess.Popen) -> int:
+    """Peak summed RSS (bytes) of ``proc`` and its children, sampled every 10 ms until it ends."""
+    import psutil  # noqa: PLC0415 - the bench extra
+
+    peak, root = 0, psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            peak = max(peak, sum(q.memory_info().rss for q in [root, *root.children(recursive=True)]))
+        except psutil.Error:
+            pass
+        time.sleep(0.01)
+    return peak
+
+
 def _run(label: str, folder: Path, against: Path, workers: int) -> None:
     sdu = Path(sys.executable).with_name("sdu")
     cmd = [str(sdu), "verify", str(folder), "--against", str(against), "--json", "--workers", str(workers)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    dt = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    data = json.loads(out.stdout)
+    with tempfile.TemporaryFile() as stdout:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+        peak = _peak_rss(proc) // 1024  # sampled: getrusage would count this process's own memory
+        dt = time.perf_counter() - t0
+        stdout.seek(0)
+        data = json.loads(stdout.read())
+    out, before = proc, 0
     n, mb = data["files_total"], _size(folder) / 1e6
     print(f"{label:<28} {n:>6} files {dt:7.2f} s {n / dt:8.1f} files/s {mb / dt:8.1f} MB/s "
           f"peak RSS {max(peak, before) / 1024:7.1f} MB  ok={data['ok']} exit={out.returncode}")
@@ -73,7 +88,7 @@ def _cpu_per_file(src: Path, folders: dict[str, Path], repeat: int = 3) -> None:
             for p in paths:
                 data = p.read_bytes()
                 with open(p, "rb") as f:
-                    ds = pydicom.dcmread(f, stop_before_pixels=True)
+                    pydicom.dcmread(f, stop_before_pixels=True)
                     stop = f.tell()
                 parts[p] = (data, segments(len(data), pixel_value_range(data, stop)))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pydicom
 from pydicom.dataset import Dataset
 
 from sdu.dicomfiles import Skipped, header_note, iter_candidate_files, read_dataset

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 
 import ahocorasick
 
-from .spellings import ID, ID_ZEROS, NUMBER, RAW, WORD, spellings
+from .spellings import ID_ZEROS, NUMBER, RAW, WORD, spellings
 
 #: Encodings every identifier is searched in (besides the declared character sets).
 BASE_ENCODINGS = ("utf-8", "latin-1", "utf-16-le", "utf-16-be")

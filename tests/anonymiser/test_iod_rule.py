@@ -10,14 +10,12 @@ Both anonymiser paths give the same bytes and counts, and what the IOD does defi
 from __future__ import annotations
 
 import filecmp
-import shutil
 from pathlib import Path
 
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset
 
 from anonymiser import AnonymiseOptions, anonymise_folder, single
 from iod_plants import MARKERS, plant_ct, plant_rtstruct

@@ -10,7 +10,6 @@ import logging
 import select
 import shutil
 import socket
-import struct
 import subprocess
 import threading
 import time

@@ -15,7 +15,7 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate, generate_frames
-from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, JPEG2000Lossless,
+from pydicom.uid import (DeflatedExplicitVRLittleEndian, JPEG2000Lossless,
                          JPEGBaseline8Bit, generate_uid)
 
 from verifier import VerifyOptions, filecheck, verify_folder
