@@ -15,13 +15,22 @@ def report_table(report: VerifyReport):
     for col in ("file", "check", "where", "finding"):
         table.add_column(col, overflow="fold")
     for f in report.files:
-        for n, finding in enumerate([*f.findings, *f.warnings]):
+        first = True
+        for finding in f.findings:
             where = finding.keyword_path or finding.tag_path
             if finding.keyword_path and finding.tag_path:
                 where = f"{finding.keyword_path}\n{finding.tag_path}"
-            warn = n >= len(f.findings)
-            table.add_row(f.path if n == 0 else "", finding.check + (" (warning)" if warn else ""), where,
-                          Text(finding.message, style="yellow") if warn else finding.message)
+            table.add_row(f.path if first else "", finding.check, where, finding.message)
+            first = False
+        groups: dict[tuple[str, str], list] = {}
+        for warning in f.warnings:  # e.g. every contour on a slice never exported: one row
+            groups.setdefault((warning.check, warning.message), []).append(warning)
+        for (check, message), same in groups.items():
+            where = same[0].keyword_path or same[0].tag_path
+            if len(same) > 1:
+                where = f"{len(same)} places, e.g. {where}"
+            table.add_row(f.path if first else "", f"{check} (warning)", where, Text(message, style="yellow"))
+            first = False
     if report.files_passed:
         table.add_row(Text(f"{report.files_passed} file(s)", style="green"), "all", "", Text("passed", style="green"))
     verdict = Text("PASS" if report.ok else "FAIL", style="bold green" if report.ok else "bold red")
