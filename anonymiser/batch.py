@@ -175,10 +175,9 @@ class _OriginalsReader:
 
 
 def _collect_originals(src: Path):
-    """The identifiers and UIDs of the originals, and their RT references (what already dangled)."""
+    """The identifiers, UIDs and RT references of the originals (what already dangled)."""
     from verifier.collect import collect_folder  # imported here, in the thread: it brings pydicom
-    from verifier.sourcerefs import collect_source_references
-    return collect_folder(src, 1), collect_source_references(src)
+    return collect_folder(src, 1)
 
 
 def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, options: AnonymiseOptions,
@@ -187,8 +186,7 @@ def _verify(report: AnonymiseReport, src: Path, dest: Path, linkage_path: Path, 
     from verifier import VerifyOptions, verify_folder
     verification = verify_folder(dest, VerifyOptions(against=src, linkage_db=linkage_path, trial=options.trial_id,
                                                      workers=options.workers, max_inflated=options.limits.max_inflated,
-                                                     against_collected=against and against[0],
-                                                     against_references=against and against[1]))
+                                                     against_collected=against))
     report.verification = {
         "ok": verification.ok, "files": len(verification.files),
         "passed": sum(f.ok for f in verification.files),

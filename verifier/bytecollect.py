@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 
+from sdu.dicomfiles import read_dataset
+
 from . import rules
+from .bytesummary import summarise
 from .bytevalues import CHARSET, converted, encodings, raw_value, text_values
 from .elements import Declined, Parsed, Short, parse
 from .identifiers import from_element, manufacturer_tokens
 from .matcher import encoding_name
+from .references import summarise as summarise_dataset
 from .walk import _keyword, is_private
 
 HEAD = 32768
@@ -105,4 +109,11 @@ def collect_file(path, out, seen: set) -> bool:
     out.encodings.update(n for n in map(encoding_name, [declared] if isinstance(declared, str) else declared) if n)
     out.files_read += 1
     seen |= walk.keys
+    try:
+        out.summaries.append(summarise(str(path), data, parsed.dataset, parsed.implicit, declared))
+    except Exception:  # noqa: BLE001 - the byte summary declined: pydicom reads the references
+        try:
+            out.summaries.append(summarise_dataset(str(path), read_dataset(path, stop_before_pixels=True)))
+        except Exception:  # noqa: BLE001 - unreadable references: the file's identifiers still count
+            pass
     return True

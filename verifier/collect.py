@@ -25,6 +25,8 @@ from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, dr
 from .matcher import encoding_name
 from .model import DEFAULT_MAX_INFLATED
 from .pool import run_batches
+from .references import RtSummary, summarise
+from .sourcerefs import SourceReferences, references_from
 from .walk import is_private, nodes
 
 _COLLECT_VRS = {"PN", "DA", "DT"}
@@ -40,8 +42,11 @@ class Collected:
     files_read: int = 0
     files_unreadable: int = 0
     encodings: set[str] = field(default_factory=set)  # character sets the originals declared (codec names)
+    #: Each original's SOP identity and RT references (what already dangled in the source).
+    summaries: list[RtSummary] = field(default_factory=list)
 
     def merge(self, other: "Collected") -> None:
+        self.summaries += other.summaries
         self.identifiers += other.identifiers
         self.uids |= other.uids
         self.manufacturer |= other.manufacturer
@@ -61,6 +66,15 @@ class Originals:
     counts: dict
     #: Largest inflated size of a deflated output data set the verifier reads (VerifyOptions.max_inflated).
     max_inflated: int = DEFAULT_MAX_INFLATED
+    #: What already dangled in the originals (None without ``--against``); stays in the parent.
+    references: SourceReferences | None = None
+
+    def __getstate__(self):  # workers check files, not references: don't ship them
+        return {**self.__dict__, "references": None}
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
 
 
 def _is_identifying_uid(keyword: str, uid: str) -> bool:
@@ -136,6 +150,7 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
             if getattr(ds, "file_meta", None) is not None:
                 collect_dataset(ds.file_meta, out, seen=seen)
             out.files_read += 1
+            out.summaries.append(summarise(str(path), ds))
         except NotDicomError:
             out.files_unreadable += 1
         except Exception:  # a damaged source must not stop verification of the output
@@ -203,5 +218,6 @@ def gather(against: Path | None, linkage_db: Path | None, trial: str | None, wor
     have = against is not None or linkage_db is not None
     counts = {"identifiers": len(idents), "original_uids": len(total.uids),
               "source_files_read": total.files_read, "source_files_unreadable": total.files_unreadable}
+    references = references_from(total.summaries) if against is not None else None
     return Originals(idents, frozenset(total.uids), have and len(idents) > 0, have and len(total.uids) > 0, counts,
-                     max_inflated)
+                     max_inflated, references)

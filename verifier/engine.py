@@ -15,7 +15,6 @@ from .filecheck import check_batch
 from .model import FileResult, Finding, VerifyOptions, VerifyReport
 from .pool import run_batches
 from .references import check_references
-from .sourcerefs import collect_source_references
 
 Progress = Callable[[int, int], None]
 
@@ -91,11 +90,8 @@ def verify_folder(folder: str | Path, options: VerifyOptions = VerifyOptions(),
         done += len(batch)
         if progress is not None:
             progress(done, len(files))
-    source = None
-    if options.against is not None:
-        source = options.against_references or collect_source_references(Path(options.against))
     with _original_uids(options) as original_of:
-        failures, warnings = check_references(summaries, source, original_of)
+        failures, warnings = check_references(summaries, originals.references, original_of)
     for result in report.files:
         result.findings.extend(failures.get(result.path, ()))
         result.warnings.extend(warnings.get(result.path, ()))

@@ -21,8 +21,6 @@ class VerifyOptions:
     #: What :func:`verifier.collect.collect_folder` found under ``against``, when the caller has
     #: already run it (``sdu anonymise`` does, while its workers anonymise).
     against_collected: object | None = None
-    #: What :func:`verifier.sourcerefs.collect_source_references` found under ``against``, likewise.
-    against_references: object | None = None
     #: A deflated output file is inflated up to this many bytes; past it the file fails as "could
     #: not be fully checked" (memory stays bounded whatever the file claims).
     max_inflated: int = DEFAULT_MAX_INFLATED
