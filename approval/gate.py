@@ -126,7 +126,7 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
               "verification": verification,
               "manifest": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in before.items()}}
     _write(_record_path(folder), record)
-    audit.record("approve", files=len(before), manifest=_digest(before), warnings=verification["warnings"],
+    audit.record("approve", user=user, files=len(before), manifest=_digest(before), warnings=verification["warnings"],
                  trial=trial, site=site_id, sessions=len(registered))
     return record
 
@@ -141,7 +141,7 @@ def revoke(folder: str | Path, user: str, comment: str = "") -> dict:
     record["revoked"] = {"user": user, "comment": comment,
                          "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     _write(path, record)
-    audit.record("revoke", manifest=_digest(_files(record)), trial=record.get("trial"), site=record.get("site"))
+    audit.record("revoke", user=user, manifest=_digest(_files(record)), trial=record.get("trial"), site=record.get("site"))
     return record
 
 

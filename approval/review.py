@@ -108,11 +108,15 @@ class _TagStats:
 
     def add_file(self, elems: list) -> None:
         """One file's occurrences of the tag (at any depth): counted once, as holding a value or empty."""
-        texts = {_text(e) for e in elems if not _empty(e)}
-        if not texts:
+        present = [e for e in elems if not _empty(e)]
+        if not present:
             self.empty += 1
             return
         self.value += 1
+        if self.vr in ("SQ", _UID_VR):  # items are summarised by their own tags; UIDs only counted
+            self.more.update(str(e.value) for e in present if self.vr == _UID_VR and len(self.more) < 10_000)
+            return
+        texts = {_text(e) for e in present}
         for text in texts:
             if text in self.values or len(self.values) < MAX_VALUES:
                 self.values[text] += 1

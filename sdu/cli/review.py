@@ -89,6 +89,8 @@ def _show(console, data: dict) -> None:
         extra = t["distinct_values"] - len(t.get("values", []))
         if t["vr"] == "UI":
             values = f"{t['distinct_values']} distinct replacement UID(s)"
+        elif t["vr"] == "SQ":
+            values = "(sequence: see its items' tags)"
         elif extra > 0 and data["values_shown"]:
             values += f"; +{extra} more"
         tags.add_row(t["tag"], t["keyword"], t["profile_action"] or "", t["outcome"], str(t["with_value"]),
