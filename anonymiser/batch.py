@@ -130,7 +130,8 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         _verify(report, src, dest, linkage_path, options, originals.result())
         report.seconds = time.perf_counter() - started
         _write_site_report(report)  # DEST's files stay exactly as verified
-    audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok, verified=report.verified, **report.counts())
+    audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok,
+                 verified=report.verified, **report.counts())
     return report
 
 

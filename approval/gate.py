@@ -5,8 +5,8 @@ verification of those files.
 (refusing unless every file passes), hashes again (nothing changed meanwhile) and records who,
 when and why in the site folder (``approvals/``, 0600): the record names a site user and stays at
 the site. Approval also registers the folder's pseudonymous sessions (``SUBJECT/SESSION/...``) in
-the research registry (:mod:`sdu.registry`): before anything leaves, never after. :func:`require_release` is what the upload calls first: it recomputes the manifest and
-refuses, naming the reason, when there is no approval, it was revoked, or any file changed,
+the research registry (:mod:`sdu.registry`): before anything leaves, never after.
+:func:`require_release` is what the upload calls first: it recomputes the manifest and refuses, naming the reason, when there is no approval, it was revoked, or any file changed,
 appeared or vanished since.
 """
 from __future__ import annotations
@@ -120,8 +120,8 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
         raise ApprovalError("files changed while being verified: approve again", path=folder)
     trial, site_id = _identity(folder)
     registered = _register(folder, trial, site_id)
-    record = {"folder": str(folder.resolve()), "user": user, "comment": comment, "trial": trial, "site": site_id,
-              "registered": registered,
+    record = {"folder": str(folder.resolve()), "user": user, "comment": comment,
+              "trial": trial, "site": site_id, "registered": registered,
               "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "revoked": None,
               "verification": verification,
               "manifest": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in before.items()}}

@@ -55,8 +55,9 @@ def _verification(folder: Path, files: list[str]) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return {"status": "unreadable", "ok": False, "reason": f"{VERIFY_REPORT} unreadable ({type(exc).__name__})"}
-    out = {"ok": bool(data.get("ok")), "files_passed": data.get("files_passed"), "files_failed": data.get("files_failed"),
-           "findings": data.get("findings_total"), "warnings": data.get("warnings_total"), "checks": data.get("checks", [])}
+    out = {"ok": bool(data.get("ok")), "files_passed": data.get("files_passed"),
+           "files_failed": data.get("files_failed"), "findings": data.get("findings_total"),
+           "warnings": data.get("warnings_total"), "checks": data.get("checks", [])}
     checked = {f.get("path") for f in data.get("files", []) if isinstance(f, dict)}
     expected = set(files) - {VERIFY_REPORT}
     if not out["ok"]:
@@ -179,6 +180,7 @@ def _outcome(stats: _TagStats, files: int) -> str:
 def review_folder(folder: str | Path) -> dict:
     """The review of ``folder`` as a plain dict (the ``--json`` output of ``sdu review``)."""
     import pydicom
+    from pydicom.errors import InvalidDicomError
 
     folder = Path(folder)
     rel_files = []
@@ -202,11 +204,11 @@ def review_folder(folder: str | Path) -> dict:
         path = folder / rel
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except Exception as exc:  # noqa: BLE001 - a non-DICOM attachment or a damaged file: listed, not fatal
-            if "DICM" in str(exc) or isinstance(exc, pydicom.errors.InvalidDicomError):
-                other.append({"path": rel, "size": path.stat().st_size})
-            else:
-                unreadable.append({"path": rel, "reason": type(exc).__name__})
+        except InvalidDicomError:  # an attachment (PDF, CSV, form): listed with its size
+            other.append({"path": rel, "size": path.stat().st_size})
+            continue
+        except Exception as exc:  # noqa: BLE001 - a damaged file is listed (kind only), never fatal
+            unreadable.append({"path": rel, "reason": type(exc).__name__})
             continue
         dicom_files += 1
         modality = str(ds.get("Modality", "") or "?")
@@ -259,7 +261,8 @@ def review_folder(folder: str | Path) -> dict:
         "verification": verification,
         "anonymisation": anonymisation,
         "files": {"total": len(rel_files), "dicom": dicom_files, "other": other, "unreadable": unreadable},
-        "sessions": [{"subject": sub, "session": ses, "study_uids": len(uids)} for (sub, ses), uids in sorted(sessions.items())],
+        "sessions": [{"subject": sub, "session": ses, "study_uids": len(uids)}
+                     for (sub, ses), uids in sorted(sessions.items())],
         "series": sorted(series.values(), key=lambda s: (s["session"] or "", s["modality"], s["series_number"] or 0)),
         "rois": rois,
         "deidentification_codes": [{"code": c, "scheme": sch, "meaning": m, "files": n}

@@ -180,11 +180,11 @@ def verify(path: str | Path | None = None) -> AuditCheck:
         expected = max(expected, seq + 1)
     chained = [t for t in entries if isinstance(t[1].get("seq"), int)]
     if chained:
-        _check_head(check, path.parent / HEAD_FILE, max(chained, key=lambda t: t[1]["seq"]))
+        _check_head(check, path.parent / HEAD_FILE, max(chained, key=lambda t: t[1]["seq"]), by_seq)
     return check
 
 
-def _check_head(check: AuditCheck, head_path: Path, last: tuple[int, dict, bytes]) -> None:
+def _check_head(check: AuditCheck, head_path: Path, last: tuple[int, dict, bytes], by_seq: dict) -> None:
     number, entry, _ = last
     try:
         head = json.loads(head_path.read_text(encoding="utf-8"))
@@ -194,7 +194,9 @@ def _check_head(check: AuditCheck, head_path: Path, last: tuple[int, dict, bytes
     except (OSError, ValueError):
         check.problems.append((None, f"{HEAD_FILE} unreadable"))
         return
-    if head.get("seq") != entry.get("seq") or head.get("hash") != entry.get("hash"):
+    lagging = (isinstance(head.get("seq"), int) and head["seq"] < entry["seq"]
+               and by_seq.get(head["seq"], (None, None))[1] == head.get("hash"))  # a crash between the two writes
+    if not lagging and (head.get("seq") != entry.get("seq") or head.get("hash") != entry.get("hash")):
         if isinstance(head.get("seq"), int) and isinstance(entry.get("seq"), int) and head["seq"] > entry["seq"]:
             cut = entry["seq"] + 1
             gap = f"entry {cut}" if cut == head["seq"] else f"entries {cut}-{head['seq']}"

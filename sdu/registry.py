@@ -44,8 +44,8 @@ CREATE TABLE IF NOT EXISTS registry_sessions (
 """
 _INSERT = ("INSERT INTO registry_sessions (trial, site, subject, session, study_uid, registered) "
            "VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (trial, session) DO NOTHING")
-_SELECT_ONE = "SELECT trial, site, subject, session, study_uid, registered FROM registry_sessions WHERE trial={p} AND session={p}"
 _SELECT = "SELECT trial, site, subject, session, study_uid, registered FROM registry_sessions"
+_SELECT_ONE = _SELECT + " WHERE trial={p} AND session={p}"
 
 
 @dataclass(frozen=True)

@@ -135,3 +135,25 @@ def test_anonymise_and_verify_are_recorded(small_study, tmp_path, site_dir):
 def test_reserved_fields_are_refused(site_dir):
     with pytest.raises(TypeError, match="reserved"):
         audit.record("relabel", hash="x")
+
+
+def test_a_head_left_behind_by_a_crash_is_not_a_break(five, site_dir):
+    head = site_dir / audit.HEAD_FILE
+    lines = five.read_text().splitlines()
+    entry4 = json.loads(lines[3])
+    head.write_text(json.dumps({"seq": 4, "hash": entry4["hash"]}))  # entry 5 written, head not yet updated
+    assert audit.verify().ok
+    head.write_text(json.dumps({"seq": 4, "hash": "0" * 64}))
+    assert not audit.verify().ok
+
+
+def test_the_command_in_a_real_process_names_the_swapped_line(five, site_dir):
+    import subprocess
+    import sys
+    lines = five.read_text().splitlines(True)
+    lines[3], lines[4] = lines[4], lines[3]
+    five.write_text("".join(lines))
+    proc = subprocess.run([sys.executable, "-m", "sdu.cli.main", "audit", "verify"], capture_output=True, text=True,
+                          env={**os.environ, "SDU_SITE_DIR": str(site_dir)}, timeout=120)
+    assert proc.returncode == AuditError.exit_code
+    assert f"{five}:4: entry 5 where entry 4 belongs (reordered)" in proc.stdout
