@@ -6,8 +6,9 @@ verification of those files.
 when and why in the site folder (``approvals/``, 0600): the record names a site user and stays at
 the site. Approval also registers the folder's pseudonymous sessions (``SUBJECT/SESSION/...``) in
 the research registry (:mod:`sdu.registry`): before anything leaves, never after.
-:func:`require_release` is what the upload calls first: it recomputes the manifest and refuses, naming the reason, when there is no approval, it was revoked, or any file changed,
-appeared or vanished since.
+:func:`require_release` is what the upload calls first: it recomputes the manifest and refuses,
+naming the reason, when there is no approval, it was revoked, or any file changed, appeared or
+vanished since.
 """
 from __future__ import annotations
 
