@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from sdu import site
+from sdu import audit, site
 from sdu.dicomfiles import check_complete, heavy_first, iter_candidate_files
 from sdu.errors import ConfigError, NotDicomError
 from sdu.linkage import LinkageStore, SubjectLink
@@ -130,6 +130,8 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         _verify(report, src, dest, linkage_path, options, originals.result())
         report.seconds = time.perf_counter() - started
         _write_site_report(report)  # DEST's files stay exactly as verified
+    audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok,
+                 verified=report.verified, **report.counts())
     return report
 
 

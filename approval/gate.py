@@ -4,9 +4,11 @@ verification of those files.
 :func:`approve` hashes every file of an anonymised folder, runs the independent verifier on it
 (refusing unless every file passes), hashes again (nothing changed meanwhile) and records who,
 when and why in the site folder (``approvals/``, 0600): the record names a site user and stays at
-the site. :func:`require_release` is what the upload calls first: it recomputes the manifest and
-refuses, naming the reason, when there is no approval, it was revoked, or any file changed,
-appeared or vanished since.
+the site. Approval also registers the folder's pseudonymous sessions (``SUBJECT/SESSION/...``) in
+the research registry (:mod:`sdu.registry`): before anything leaves, never after.
+:func:`require_release` is what the upload calls first: it recomputes the manifest and refuses,
+naming the reason, when there is no approval, it was revoked, or any file changed, appeared or
+vanished since.
 """
 from __future__ import annotations
 
@@ -57,15 +59,42 @@ def _record_path(folder: Path) -> Path:
     return site.site_dir() / "approvals" / f"{key}.json"
 
 
+def _identity(folder: Path) -> tuple[str | None, str | None]:
+    """Trial and site IDs from DEST's anonymise report (None when there is none)."""
+    try:
+        data = json.loads((folder / ANONYMISE_REPORT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    trial, site_id = data.get("trial_id"), data.get("site_id")
+    return (trial if isinstance(trial, str) else None), (site_id if isinstance(site_id, str) else None)
+
+
+def _register(folder: Path, trial: str | None, site_id: str | None) -> list[dict]:
+    """Register the folder's pseudonymous sessions in the research registry (automatic-ID route).
+
+    Done at approval, before anything leaves: the registry never lags behind the central archive.
+    Idempotent, so approving again (or after a revoke) registers nothing twice."""
+    if not trial or not site_id:
+        return []
+    from sdu import registry
+
+    from .review import session_pseudonyms
+
+    sessions = session_pseudonyms(folder)
+    if sessions:
+        with registry.Registry() as reg:
+            for s in sessions:
+                reg.register(trial, site_id, s["subject"], s["session"], s["study_uid"])
+    return [{"subject": s["subject"], "session": s["session"]} for s in sessions]
+
+
 def _verify(folder: Path, files: dict) -> dict:
     """Run the independent verifier on ``folder``; refuse unless every file passes."""
     from verifier import VerifyOptions, verify_folder
 
-    trial = None
-    try:
-        trial = json.loads((folder / ANONYMISE_REPORT).read_text(encoding="utf-8")).get("trial_id")
-    except (OSError, ValueError):
-        pass
+    trial = _identity(folder)[0]
     db = site.default_linkage_db()
     report = verify_folder(folder, VerifyOptions(linkage_db=db if db.exists() else None, trial=trial))
     checked = {r.path for r in report.files}
@@ -90,24 +119,30 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
     verification = _verify(folder, before)
     if manifest(folder) != before:
         raise ApprovalError("files changed while being verified: approve again", path=folder)
+    trial, site_id = _identity(folder)
+    registered = _register(folder, trial, site_id)
     record = {"folder": str(folder.resolve()), "user": user, "comment": comment,
+              "trial": trial, "site": site_id, "registered": registered,
               "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "revoked": None,
               "verification": verification,
               "manifest": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in before.items()}}
     _write(_record_path(folder), record)
-    audit.record("approve", files=len(before), manifest=_digest(before), warnings=verification["warnings"])
+    audit.record("approve", user=user, files=len(before), manifest=_digest(before), warnings=verification["warnings"],
+                 trial=trial, site=site_id, sessions=len(registered))
     return record
 
 
 def revoke(folder: str | Path, user: str, comment: str = "") -> dict:
     """Withdraw the approval of ``folder`` (the record is kept, marked revoked)."""
     folder = Path(folder)
+    if not user.strip():
+        raise ApprovalError("a revocation names the user who gives it")
     path = _record_path(folder)
     record = _read(path, folder)
     record["revoked"] = {"user": user, "comment": comment,
                          "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     _write(path, record)
-    audit.record("revoke", manifest=_digest(_files(record)))
+    audit.record("revoke", user=user, manifest=_digest(_files(record)), trial=record.get("trial"), site=record.get("site"))
     return record
 
 

@@ -75,3 +75,15 @@ class ApprovalError(SDUError):
     """A release that is not (or no longer) approved: nothing may leave the site."""
 
     exit_code = 9
+
+
+class AuditError(SDUError):
+    """The site's audit log chain is broken: an entry was edited, deleted or reordered."""
+
+    exit_code = 11
+
+
+class RegistryError(SDUError):
+    """The research registry refused a value (not a pseudonym) or could not be reached."""
+
+    exit_code = 12

@@ -40,6 +40,9 @@ def command(folder, against, linkage_db, trial, workers, max_inflated_size, as_j
         else:
             report = verify_folder(folder, options)
     data = report.to_dict()
+    from .. import audit
+    audit.record("verify", ok=report.ok, files=data.get("files_total"), failed=data.get("files_failed"),
+                 findings=data.get("findings_total"), warnings=data.get("warnings_total"))
     if report_file:
         report_file.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if as_json:
