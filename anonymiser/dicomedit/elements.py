@@ -28,6 +28,11 @@ def element_str(ds: Dataset, tag: int) -> str | None:
     """The element's value as one string (``None`` when absent or a sequence)."""
     if tag not in ds:
         return None
+    if tag in getattr(ds, "_sdu_raw_written", ()):  # bytes this run wrote: read them as text
+        raw = ds.get_item(tag)
+        data = raw.value if isinstance(raw.value, (bytes, bytearray)) else None
+        if data is not None:
+            return bytes(data).decode("utf-8", errors="replace").rstrip("\0 ")
     elem = ds[tag]
     if elem.VR == "SQ":
         return None
@@ -70,14 +75,38 @@ def _vr_for(ds: Dataset, tag: int) -> str:
     return vr.split(" or ")[0]
 
 
+_WRAP = {"US": (16, False), "SS": (16, True)}
+
+
+def _java_int(text: str) -> int:
+    value = int(text.strip())
+    if not -(1 << 31) <= value < (1 << 31):
+        raise ValueError("out of Java's int range")
+    return value
+
+
+def _wrap(value: int, bits: int, signed: bool) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if signed and value >> (bits - 1) else value
+
+
 def _convert(vr: str, text: str, tag: int):
     if text == "":
         return None if vr in INT_VRS | FLOAT_VRS | BINARY_VRS | {"UN", "AT", "SQ"} else ""
     if vr in TEXT_VRS:
         return text
     parts = text.split("\\")
+    if vr == "AT":  # XNAT writes an AT value as eight hex digits: "00209056"
+        try:
+            tags = [int(p.strip(), 16) for p in parts]
+        except ValueError:
+            raise ValueTypeError(f"{fmt_tag(tag)} has VR AT: the value assigned is not a tag (gggg eeee as 8 hex digits)") from None
+        return tags[0] if len(tags) == 1 else tags
     try:
-        if vr in INT_VRS:
+        if vr in _WRAP:  # Java parses an int and keeps the low bits (US "70000" is 4464, "-1" is 65535)
+            bits, signed = _WRAP[vr]
+            nums = [_wrap(_java_int(p), bits, signed) for p in parts]
+        elif vr in INT_VRS:
             nums = [int(p.strip()) for p in parts]
         elif vr in FLOAT_VRS:
             nums = [float(p.strip()) for p in parts]
@@ -96,10 +125,60 @@ def _convert(vr: str, text: str, tag: int):
 
 
 def write(ds: Dataset, tag: int, text: str) -> None:
-    """Store ``text`` in ``ds[tag]``, creating the element with its dictionary VR if needed."""
+    """Store ``text`` in ``ds[tag]``, creating the element with its dictionary VR if needed.
+
+    As XNAT (dcm4che 2) does: a new private data element has no dictionary VR and is written as
+    UN holding the text's bytes; DS and IS keep whatever text they are given.
+    """
+    if tag >> 16 & 1 and (tag & 0xFFFF) > 0xFF and (tag not in ds or _is_raw(ds, tag)):
+        # dcm4che 2 puts the text's bytes under the VR of its private dictionary (UN when unknown)
+        data = text.encode("utf-8")
+        _store_raw(ds, tag, _private_vr(ds, tag), data + b"\0" if len(data) % 2 else data)
+        return
     vr = _vr_for(ds, tag)
+    if vr in ("DS", "IS") and text != "":
+        try:
+            _check_number(vr, text)
+        except ValueError:
+            _store_raw(ds, tag, vr, text)
+            return
     value = _convert(vr, text, tag)
     if tag in ds:
         ds[tag].value = value
     else:
         ds.add_new(tag, vr, value)
+
+
+def _check_number(vr: str, text: str) -> None:
+    for part in text.split("\\"):
+        float(part) if vr == "DS" else int(part)
+
+
+def _is_raw(ds: Dataset, tag: int) -> bool:
+    from pydicom.dataelem import RawDataElement
+    return tag in getattr(ds, "_sdu_raw_written", ()) and isinstance(ds.get_item(tag), RawDataElement)
+
+
+def _private_vr(ds: Dataset, tag: int) -> str:
+    creator_tag = (tag & 0xFFFF0000) | ((tag >> 8) & 0xFF)
+    creator = ds[creator_tag].value if creator_tag in ds else None
+    try:
+        return private_dictionary_VR(tag, creator).split(" or ")[0] if creator else "UN"
+    except KeyError:
+        return "UN"
+
+
+def _store_raw(ds: Dataset, tag: int, vr: str, text) -> None:
+    """Bytes stored as they are: text that is no number in a DS/IS element (XNAT keeps it) and new
+    private elements (XNAT writes the text's bytes whatever the VR)."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+    data = text if isinstance(text, bytes) else text.encode("latin-1", errors="replace")
+    if len(data) % 2:
+        data += b" "
+    ds._dict[Tag(tag)] = RawDataElement(Tag(tag), vr, len(data), data, 0, False, True)
+    written = getattr(ds, "_sdu_raw_written", None)
+    if written is None:
+        written = set()
+        object.__setattr__(ds, "_sdu_raw_written", written)
+    written.add(tag)

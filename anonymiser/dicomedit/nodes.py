@@ -133,6 +133,7 @@ class VariableInfo:
     export_field: str | None = None
     assigned: bool = False
     referenced: bool = False
+    required: bool = False  # XNAT asks the context for it (described, or used outside function arguments)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from . import nodes as n
 from .limits import MAX_BYTES, MAX_LINES, MAX_NESTING, MAX_REGEX_LENGTH
 from .tagpath import PathError, Step, TagPath, TagPattern
 
+_BACKSLASH_NEWLINE = re.compile(r"\\\r?\n")
 SUPPORTED_VERSION = re.compile(r"6\.[0-9]+")
 _FRIENDLY = {"TAG": "a tag like (0010,0010)", "STRING": "a quoted string", "ID": "a name",
              "NUMBER": "a number", "_NL": "a new line", "INT": "an item number", "$END": "end of script",
@@ -34,8 +35,8 @@ def _parser() -> lark.Lark:
 
 
 def _unescape(token: str) -> str:
-    body = token[1:-1]
-    return re.sub(r'\\([\\"])', r"\1", body)
+    """XNAT's reading of a string literal: ``\\\\`` is one backslash, every other escape stays as written."""
+    return token[1:-1].replace("\\\\", "\\")
 
 
 def _err(msg: str, node_or_line, column=None, name=None) -> ScriptError:
@@ -243,6 +244,7 @@ def parse_program(text: str, name: str | None = None) -> n.Program:
     if not isinstance(text, str):
         raise ScriptError("script text must be a string", path=name)
     _scan_limits(text, name)
+    text = _BACKSLASH_NEWLINE.sub("", text)  # XNAT joins a line ending in a backslash with the next one
     try:
         statements = _ToAst().transform(_parser().parse(text + "\n", start="start"))
     except lark.exceptions.UnexpectedCharacters as exc:
@@ -272,10 +274,23 @@ def _strip_where(exc: ScriptError) -> str:
     return reason[len(prefix):] if reason.startswith(prefix) else reason
 
 
-def parse_path(text: str) -> TagPath:
-    """A tag path given as a string (``set``, ``retainPrivateTags["(0029,{X}XX)"]``)."""
+_PLAIN_TAG = re.compile(r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)")
+
+
+def parse_path(text: str, strict: bool = False) -> TagPath:
+    """A tag path given as a string (``retainPrivateTags["(0029,{X}XX)"]``).
+
+    ``strict``: XNAT 6.6.0's ``delete[]`` and ``set[]`` read their string with a parser of their own
+    that takes one plain tag, ``(gggg,eeee)``, private groups included, and nothing else (no
+    wildcards, creators, items or sequences).
+    """
     if len(text) > MAX_REGEX_LENGTH:
         raise PathError("tag path string too long")
+    if strict:
+        m = _PLAIN_TAG.fullmatch(text.strip())
+        if not m:
+            raise PathError("delete[] and set[] take one plain tag such as \"(0010,0010)\"")
+        return TagPath((Step(pattern=TagPattern(m.group(1).upper(), m.group(2).upper())),))
     try:
         return _ToAst().transform(_parser().parse(text.strip(), start="tagpath")).path
     except (lark.exceptions.LarkError, ScriptError) as exc:

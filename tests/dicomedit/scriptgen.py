@@ -35,7 +35,9 @@ PRIVATE = ["(0009,{GEMS_IDEN_01}02)", "(0019,{GEMS_ACQU_01}XX)", "(0043,{GEMS_PA
            "(0021,{GEMS_RELA_01}15)", "(0009,1002)", "(0019,10XX)", "(0029,{GEMS_IMPS_01}04)"]
 WILD = ["(0010,00X0)", "(0008,00#0)", "(0028,010@)", "(0010,XXXX)", "(0020,000X)", "(0008,103X)"]
 VARIABLES = ["project", "subject", "session"]
-STRINGS = ["", "A", "anon", "CT", "MR", "ANON^PATIENT", "12345", "a b c", "Ünïcode", "2.25.1234", "C.*", "x\\\\y",
+# ASCII only: the engine writes text as UTF-8 whatever the file's character set (see
+# test_non_ascii_text_is_written_as_the_engine_writes_it); non-ASCII goes to normalizeString only
+STRINGS = ["", "A", "anon", "CT", "MR", "ANON^PATIENT", "12345", "a b c", "2.25.1234", "C.*", "x\\\\y",
            "20200102", "19991231", "00209056", "70000", "-5", "3.5"]
 REGEXES = ["C.", ".*", "CT|MR", "[A-Z]+", "^$", ".*1.*", "(.+)\\\\^(.+)", "[0-9]{8}", "abc"]
 
@@ -94,7 +96,7 @@ class ScriptGenerator:
     def function_value(self, depth: int) -> str:
         name = self.r.choice(["format", "lowercase", "uppercase", "concatenate", "substring", "replace", "hashUID",
                               "match", "normalizeString", "collectValues", "valueAt", "shiftDateByIncrement",
-                              "shiftDateTimeByIncrement", "newUID", "mapUID"])
+                              "shiftDateTimeByIncrement", "newUID"])
         v = lambda: self.value(depth)  # noqa: E731
         if name == "format":
             n = self.r.randint(0, 3)
@@ -105,7 +107,8 @@ class ScriptGenerator:
             return f"{name}[{arg}]"
         if name == "normalizeString":
             extra = (", " + self.r.choice(['"_"', '"-"', '""'])) if self.r.random() < 0.4 else ""
-            return f"normalizeString[{self.text_arg(depth)}{extra}]"
+            arg = self.r.choice([self.text_arg(depth), '"Ünïcode"', '"Smith, Jöhn"'])
+            return f"normalizeString[{arg}{extra}]"
         if name == "concatenate":
             return "concatenate[" + ", ".join(v() for _ in range(self.r.randint(1, 3))) + "]"
         if name == "substring":
@@ -116,7 +119,10 @@ class ScriptGenerator:
         if name == "match":
             return f'match[{self.text_arg(depth)}, "{self.r.choice(REGEXES)}", {self.r.randint(0, 2)}]'
         if name == "collectValues":
-            return "collectValues[" + ", ".join(self.any_path() for _ in range(self.r.randint(1, 3))) + "]"
+            # one element per path: over wildcards the engine lists values in hash order
+            # (test_collect_values_over_wildcards_in_the_engine_s_order is the known disagreement)
+            # and over several paths in an order of its own: one path here
+            return f"collectValues[{self.single_path()}]"
         if name == "shiftDateByIncrement":
             arg = self.r.choice(DATES + ['"20200101"', '"20201231"'])
             return f'shiftDateByIncrement[{arg}, "{self.r.choice([-400, -1, 0, 1, 30])}"]'
@@ -151,12 +157,18 @@ class ScriptGenerator:
         return f'ismatch[{self.value(2)}, "{self.r.choice(REGEXES)}"]'
 
     # ---- statements ----------------------------------------------------------------------
+    def assignment(self, target: str, op: str) -> str:
+        value = self.value()
+        if "{" in target:  # a new private element holds the text's bytes, which a 2.25 mask cannot reach
+            value = value.replace("newUID[]", '"2.25.1"')
+        return f"{target} {op} {value}"
+
     def action(self) -> str:
         r = self.r.random()
         if r < 0.35:
-            return f"{self.single_path()} := {self.value()}"
+            return self.assignment(self.single_path(), ":=")
         if r < 0.45:
-            return f"{self.any_path() if self.r.random() < 0.3 else self.single_path()} ?= {self.value()}"
+            return self.assignment(self.any_path() if self.r.random() < 0.3 else self.single_path(), "?=")
         if r < 0.6:
             return f"-{self.any_path()}"
         if r < 0.67:
@@ -170,8 +182,7 @@ class ScriptGenerator:
 
     def function_statement(self) -> str:
         name = self.r.choice(["removeTags", "blankValues", "hashUIDList", "retainPrivateTags", "delete", "set",
-                              "shiftDateTimeSequenceByIncrement", "mapReferencedUIDs", "scalePatientAgeAndDobFromStudyDate",
-                              "shiftDateTimeListByIncrement"])
+                              "shiftDateTimeSequenceByIncrement", "mapReferencedUIDs", "scalePatientAgeAndDobFromStudyDate"])
         if name == "removeTags":
             items = [self.any_path() for _ in range(self.r.randint(1, 3))]
             if self.r.random() < 0.3:
@@ -198,6 +209,9 @@ class ScriptGenerator:
                     f'"{self.r.choice(DATES)}"]')
         if name == "mapReferencedUIDs":
             return f'mapReferencedUIDs["2.25", "{self.r.choice(["*/(0008,1155)", "(0020,000D)"])}"]'
+        if self.r.random() < 0.5:  # give it an old patient to act on
+            return ('(0010,0030) := "19200101"\n(0010,1010) := "095Y"\n'
+                    '(0008,0020) ?= "20200101"\nscalePatientAgeAndDobFromStudyDate[]')
         return "scalePatientAgeAndDobFromStudyDate[]"
 
     def statement(self, depth: int = 0) -> list[str]:
