@@ -51,6 +51,8 @@ class _Checker:
         elif isinstance(s, n.Describe):
             v = self.var(s.name)
             v["required"] = True
+            if s.flag is not None:  # 'describe x hidden' has XNAT fill x in; a described name alone does not
+                v["filled"] = True
             if s.description is not None:
                 v["description"] = s.description
             v["hidden"] = v.get("hidden", False) or s.flag == "hidden"
@@ -84,14 +86,12 @@ class _Checker:
             self.call(v)
         elif isinstance(v, n.ListValue):
             for item in v.items:
-                self.value(item, path_ok, direct)
+                self.value(item, path_ok)
         elif isinstance(v, n.Variable):
             info = self.var(v.name)
             info["referenced"] = True
-            if direct:  # XNAT asks the context only for variables it meets outside function arguments
-                info["required"] = True
-            else:
-                self.in_calls.append(v)
+            if direct:  # XNAT fills in the variables it meets outside function arguments (lists included)
+                info["required"] = info["filled"] = True
         elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
             self.fail("a tag path with wildcards names many elements and cannot be used as one value", v)
 
@@ -134,6 +134,6 @@ def check_program(statements: tuple, name: str | None) -> n.Program:
     info = {k: n.VariableInfo(name=k, description=v.get("description"), hidden=v.get("hidden", False),
                               constant=v.get("constant", False), export_field=v.get("export_field"),
                               assigned=v.get("assigned", False), referenced=v.get("referenced", False),
-                              required=v.get("required", False))
+                              required=v.get("required", False), filled=v.get("filled", False))
             for k, v in checker.vars.items()}
     return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info)

@@ -27,7 +27,7 @@ class Run:
     def __init__(self, script, ds: Dataset, context: ScriptContext):
         self.script, self.ds, self.context = script, ds, context
         self.variables: dict = dict(context.variables)
-        self.registered: set[str] = set()  # variables XNAT has fetched so far (see _check_argument_variables)
+        self.assigned: set[str] = set()  # variables the script has set so far
         self.changes = Changes()
 
     # ---- errors, regexes ----------------------------------------------------------------
@@ -54,7 +54,6 @@ class Run:
         if isinstance(node, n.Literal):
             return node.value
         if isinstance(node, n.Variable):
-            self.registered.add(node.name)
             if node.name not in self.variables:
                 raise self.fail(f"variable '{node.name}' has no value (not set by the script or the context)", node)
             return self.variables[node.name]
@@ -88,7 +87,10 @@ class Run:
         """XNAT 6.6.0 does not fill in a context variable met only inside function arguments and fails
         on it (a NullPointerException) when the function runs: so does SDU, naming the line."""
         if isinstance(node, n.Variable):
-            if node.name not in self.registered:
+            info = self.script.program.variables.get(node.name)
+            usable = node.name in self.assigned if info is not None and info.assigned else \
+                info is not None and info.filled
+            if not usable:
                 raise self.fail(f"variable '{node.name}' is used only inside function arguments: XNAT does not "
                                 "fill it in (describe it, or use it once as a value)", node)
         elif isinstance(node, n.ListValue):
@@ -311,7 +313,10 @@ class Run:
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
     def blank_known_values(self, known: set[str]) -> None:
-        for ds, prefix in list(self._datasets(self.ds, "")):
+        """Empty every element, file meta included (as XNAT does), whose value is one of ``known``."""
+        meta = getattr(self.ds, "file_meta", None)
+        datasets = list(self._datasets(self.ds, "")) + ([(meta, "")] if meta is not None else [])
+        for ds, prefix in datasets:
             for tag in [int(t) for t in ds.keys()]:
                 elem = ds.get_item(tag)
                 if elem.VR in BINARY_VRS or elem.VR == "SQ" or tag == 0x7FE00010 or is_sequence(ds, tag):
@@ -354,8 +359,9 @@ def _as_str(v):
         return v
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, list):
-        return "\\".join(_as_str(x) or "" for x in v)
+    if isinstance(v, list):  # XNAT writes a list as Java prints it
+        from .functions import java_list
+        return java_list(v)
     return str(v)
 
 
@@ -384,11 +390,7 @@ def _assign(run, s):
 
 def _initialize(run, s):
     run.variables[s.name] = run.eval(s.value)
-    run.registered.add(s.name)
-
-
-def _describe(run, s):
-    run.registered.add(s.name)
+    run.assigned.add(s.name)
 
 
 def _delete(run, s):
@@ -428,7 +430,7 @@ def _if(run, s):
 
 HANDLERS = {
     n.Assign: _assign, n.Initialize: _initialize, n.Delete: _delete, n.Call: _call, n.Echo: _echo,
-    n.RemoveAllPrivateTags: _remove_private, n.Version: _nothing, n.Describe: _describe,
+    n.RemoveAllPrivateTags: _remove_private, n.Version: _nothing, n.Describe: _nothing,
     n.Export: _nothing, n.Conditional: _conditional, n.If: _if,
 }
 

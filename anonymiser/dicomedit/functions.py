@@ -64,6 +64,8 @@ def hashed_uid(value: str) -> str:
 
 
 def _text(v) -> str:
+    if isinstance(v, list):
+        return java_list(v)
     return "" if v is None else str(v)
 
 
@@ -99,8 +101,8 @@ def message_format(pattern: str, args: list) -> str:
 # ---- strings ------------------------------------------------------------------------------
 @function("format", 1)
 def _format(run, a, node):
-    try:
-        return message_format(_text(a[0]), a[1:])
+    try:  # a list argument (collectValues) gives one argument per value
+        return message_format(_text(a[0]), flatten(a[1:]))
     except ValueError as exc:
         raise run.fail(str(exc), node)
 
@@ -109,7 +111,7 @@ def _present(run, value, node, name):
     """XNAT fails when a string function gets an absent element (the file is refused)."""
     if value is None:
         raise run.fail(f"{name} of an absent element", node)
-    return str(value)
+    return _text(value)
 
 
 @function("lowercase", 1, 1)
@@ -142,7 +144,12 @@ def _substring(run, a, node):
 
 @function("concatenate", 1)
 def _concat(run, a, node):
-    return "".join(_present(run, v, node, "concatenate") for v in flatten(a))
+    return "".join(java_list(v) if isinstance(v, list) else _present(run, v, node, "concatenate") for v in a)
+
+
+def java_list(values) -> str:
+    """A list value as text, as Java prints a list: ``[a, b]``."""
+    return "[" + ", ".join(java_list(v) if isinstance(v, list) else _text(v) for v in values) + "]"
 
 
 @function("normalizeString", 1, 2)
@@ -195,7 +202,7 @@ def _collect(run, a, node):
     for path in run.paths(a, node):
         found = [run.read_target(t) for t in run.resolve(path, node) if t.item is None]
         values.extend(reversed(found) if not path.is_singular else found)
-    return "[" + ", ".join("" if v is None else v for v in values) + "]"
+    return ["" if v is None else v for v in values]
 
 
 def _truth(v) -> bool:
@@ -224,8 +231,12 @@ def _or(run, a, node):
 
 @function("equals", 2, 2, paths=True)
 def _equals(run, a, node):
-    a = [run.peek(v, node) if isinstance(v, TagPath) else v for v in a]
-    return a[0] is not None and _text(a[0]) == _text(a[1])
+    """As XNAT 6.6.0 compares: an absent or empty element equals only the same tag path, a function
+    that found nothing (null) equals only null, anything else compares as text."""
+    a = [(run.peek(v, node) or ("no value at", str(v))) if isinstance(v, TagPath) else v for v in a]
+    if any(isinstance(v, tuple) or v is None for v in a):
+        return a[0] == a[1]
+    return _text(a[0]) == _text(a[1])
 
 
 @function("ismatch", 2, 2, regex_args=(1,))
@@ -246,7 +257,9 @@ def _scale_age(run, a, node):
         except ValueError:
             return None
     dob, study = parse((run.read_root(0x00100030) or "").strip()), parse((run.read_root(0x00080020) or "").strip())
-    if dob is not None and study is not None:
+    if dob is not None and study is None:
+        return None  # XNAT stops here: no study date to measure the age from, ages left as they are
+    if dob is not None:
         excess = (study - dob).days - round(365.24 * 89)
         if excess > 0:
             for target in run.every(0x00100030):
@@ -254,6 +267,8 @@ def _scale_age(run, a, node):
                 if value and value.strip():
                     run.write(target, shift(value.strip(), excess * 86400))
     age = (run.read_root(0x00101010) or "").strip()
+    if age and not (len(age) == 4 and age[:3].isdigit() and age[3] in "DWMY"):
+        raise run.fail("scalePatientAgeAndDobFromStudyDate: PatientAge (0010,1010) is not an age string", node)
     if len(age) == 4 and age[3] == "Y" and age[:3].isdigit() and int(age[:3]) > 89:
         for target in run.every(0x00101010):
             run.write(target, "089Y")
@@ -262,7 +277,7 @@ def _scale_age(run, a, node):
 # ---- UIDs ---------------------------------------------------------------------------------
 @function("hashUID", 1, 2)
 def _hash_uid(run, a, node):
-    return None if a[0] is None else hashed_uid(str(a[0]))
+    return None if a[0] is None else hashed_uid(_text(a[0]))
 
 
 @function("newUID", 0, 0)
@@ -338,7 +353,10 @@ def _shift_in_place(run, a, node):
                 vr = target.container[target.tag].VR
                 if vr not in ("DA", "DT"):
                     raise run.fail("shiftDateTimeSequenceByIncrement shifts DA and DT elements", node)
-                run.write(target, _shift_value(value, vr, seconds))
+                try:
+                    run.write(target, _shift_value(value, vr, seconds))
+                except DateError:
+                    continue  # XNAT leaves a value that is no date as it is
     except DateError as exc:
         raise run.fail(str(exc), node) from None
 
@@ -405,8 +423,8 @@ def _map_referenced(run, a, node):
     for path in run.paths(a[1:], node):
         for target in run.resolve(path, node):
             old = run.read_target(target)
-            if old:
-                run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int)) if v else v
+            if old is not None:  # an empty UID gets a new one too
+                run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))
                                              for v in old.split("\\")))
 
 

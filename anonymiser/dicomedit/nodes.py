@@ -134,6 +134,7 @@ class VariableInfo:
     assigned: bool = False
     referenced: bool = False
     required: bool = False  # XNAT asks the context for it (described, or used outside function arguments)
+    filled: bool = False  # XNAT fills it in for function arguments (used outside them, or described hidden/const)
 
 
 @dataclass(frozen=True)

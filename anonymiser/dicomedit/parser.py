@@ -274,23 +274,29 @@ def _strip_where(exc: ScriptError) -> str:
     return reason[len(prefix):] if reason.startswith(prefix) else reason
 
 
-_PLAIN_TAG = re.compile(r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)")
+_PLAIN_STEP = re.compile(r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)(?:\[([0-9]+)\])?")
 
 
 def parse_path(text: str, strict: bool = False) -> TagPath:
     """A tag path given as a string (``retainPrivateTags["(0029,{X}XX)"]``).
 
     ``strict``: XNAT 6.6.0's ``delete[]`` and ``set[]`` read their string with a parser of their own
-    that takes one plain tag, ``(gggg,eeee)``, private groups included, and nothing else (no
-    wildcards, creators, items or sequences).
+    that takes plain tags, ``(gggg,eeee)``, private groups included, through sequences with item
+    numbers, and nothing else (no wildcards, creators, a last item number).
     """
     if len(text) > MAX_REGEX_LENGTH:
         raise PathError("tag path string too long")
     if strict:
-        m = _PLAIN_TAG.fullmatch(text.strip())
-        if not m:
-            raise PathError("delete[] and set[] take one plain tag such as \"(0010,0010)\"")
-        return TagPath((Step(pattern=TagPattern(m.group(1).upper(), m.group(2).upper())),))
+        steps = []
+        parts = text.strip().split("/")
+        for i, part in enumerate(parts):
+            m = _PLAIN_STEP.fullmatch(part.strip())
+            if not m or (i < len(parts) - 1) != (m.group(3) is not None):
+                raise PathError("delete[] and set[] take plain tags, sequences with item numbers: "
+                                "\"(0010,0010)\", \"(3006,0020)[0]/(3006,0026)\"")
+            item = int(m.group(3)) if m.group(3) is not None else None
+            steps.append(Step(pattern=TagPattern(m.group(1).upper(), m.group(2).upper()), item=item))
+        return TagPath(tuple(steps))
     try:
         return _ToAst().transform(_parser().parse(text.strip(), start="tagpath")).path
     except (lark.exceptions.LarkError, ScriptError) as exc:
