@@ -51,6 +51,7 @@ class _Checker:
         elif isinstance(s, n.Describe):
             v = self.var(s.name)
             v["required"] = True
+            v.setdefault("where", (s.line, s.column))
             if s.flag is not None:  # 'describe x hidden' has XNAT fill x in; a described name alone does not
                 v["filled"] = True
             if s.description is not None:
@@ -90,6 +91,7 @@ class _Checker:
         elif isinstance(v, n.Variable):
             info = self.var(v.name)
             info["referenced"] = True
+            info.setdefault("where", (v.line, v.column))
             if direct:  # XNAT fills in the variables it meets outside function arguments (lists included)
                 info["required"] = info["filled"] = True
         elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
@@ -134,6 +136,7 @@ def check_program(statements: tuple, name: str | None) -> n.Program:
     info = {k: n.VariableInfo(name=k, description=v.get("description"), hidden=v.get("hidden", False),
                               constant=v.get("constant", False), export_field=v.get("export_field"),
                               assigned=v.get("assigned", False), referenced=v.get("referenced", False),
-                              required=v.get("required", False), filled=v.get("filled", False))
+                              required=v.get("required", False), filled=v.get("filled", False),
+                              where=v.get("where"))
             for k, v in checker.vars.items()}
     return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info)

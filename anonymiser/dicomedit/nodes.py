@@ -135,6 +135,7 @@ class VariableInfo:
     referenced: bool = False
     required: bool = False  # XNAT asks the context for it (described, or used outside function arguments)
     filled: bool = False  # XNAT fills it in for function arguments (used outside them, or described hidden/const)
+    where: tuple | None = None  # (line, column) where the script first names it
 
 
 @dataclass(frozen=True)

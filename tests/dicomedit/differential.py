@@ -27,7 +27,7 @@ from pydicom.multival import MultiValue
 from anonymiser.dicomedit import ScriptContext, load_script
 
 REPO = Path(__file__).resolve().parents[2]
-VARIABLES = {"project": "P1", "subject": "S01", "session": "S01_MR1", "modalityLabel": "MR"}
+VARIABLES = {"project": "P1", "subject": "S01", "session": "S01_MR1"}  # what XNAT supplies
 INPUTS = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm"]
 RANDOM_UID = re.compile(r"2\.25\.\d+")
 RANDOM_UID_BYTES = re.compile(rb"2\.25\.\d+")

@@ -20,7 +20,7 @@ def _write(tmp_path, text, name="s.das"):
 
 
 def test_check_reports_statements_and_variables(tmp_path):
-    path = _write(tmp_path, default_site_script())
+    path = _write(tmp_path, default_site_script() + "describe modalityLabel hidden\n")
     result = CliRunner().invoke(cli, ["script", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "OK, DicomEdit 6.6" in result.output and "statements" in result.output
