@@ -45,7 +45,7 @@ def refuse(name: str, reason: str) -> None:
 
 
 refuse("getURL", "scripts have no network access")
-refuse("mapUID", "XNAT keeps the UID map in its database")
+refuse("mapUID", "XNAT keeps its UID map in the server's memory from file to file, which a script run cannot reproduce")
 
 
 def flatten(args) -> list:

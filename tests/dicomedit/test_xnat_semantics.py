@@ -184,3 +184,11 @@ def test_new_private_elements_hold_the_text_bytes(ct_small, run):
     run('(0009,{NEWCREATOR}27) := "123"', ct_small)
     elem = ct_small.private_block(0x0009, "NEWCREATOR")[0x27]
     assert elem.VR == "UN" and elem.value == b"123\0"
+
+
+def test_a_new_line_inside_function_arguments_is_refused_but_lists_may_span_lines(ct_small, run):
+    with pytest.raises(ScriptError) as info:
+        load_script('version "6.6"\nremoveTags[(0010,0010),\n  (0010,0020)]')
+    assert info.value.line == 2
+    run("removeTags[{\n  (0010,0010),  // name\n  (0010,0020)\n}, \\\n  (0008,0090)]", ct_small)
+    assert not {"PatientName", "PatientID", "ReferringPhysicianName"} & set(ct_small.dir())
