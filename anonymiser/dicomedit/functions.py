@@ -231,11 +231,13 @@ def _or(run, a, node):
 
 @function("equals", 2, 2, paths=True)
 def _equals(run, a, node):
-    """As XNAT 6.6.0 compares: an absent or empty element equals only the same tag path, a function
-    that found nothing (null) equals only null, anything else compares as text."""
-    a = [(run.peek(v, node) or ("no value at", str(v))) if isinstance(v, TagPath) else v for v in a]
-    if any(isinstance(v, tuple) or v is None for v in a):
-        return a[0] == a[1]
+    """As XNAT 6.6.0 compares (newer DicomEdit may differ): a tag path argument is compared as a
+    path, not by its value, so it equals only the same path; a function that found nothing (null)
+    equals only null; anything else compares as text."""
+    if any(isinstance(v, TagPath) for v in a):
+        return all(isinstance(v, TagPath) for v in a) and str(a[0]) == str(a[1])
+    if a[0] is None or a[1] is None:
+        return a[0] is None and a[1] is None
     return _text(a[0]) == _text(a[1])
 
 

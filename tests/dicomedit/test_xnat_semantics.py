@@ -45,10 +45,12 @@ def test_logic_functions(ct_small, run):
         'and[true[], ismatch[(0008,0060), "C."]] ? (0008,1040) := "and"\n'
         'or[false[], equals[(0008,0060), "MR"]] ? (0008,1030) := "or"\n'
         'equals[(0032,1060), (0032,1060)] ? (0020,0010) := "same absent path"\n'
-        'equals[(0032,1060), (0032,1061)] ? (0008,0050) := "two absent paths"', ct_small)
+        'equals[(0032,1060), (0032,1061)] ? (0008,0050) := "two absent paths"\n'
+        'equals[(0008,0060), "CT"] ? (0008,0090) := "a path is no value"', ct_small)
     assert ct_small.PatientComments == "t" and ct_small.AdditionalPatientHistory == "not f"
     assert ct_small.InstitutionalDepartmentName == "and" and ct_small.StudyDescription != "or"
     assert ct_small.StudyID == "same absent path" and ct_small.AccessionNumber != "two absent paths"
+    assert ct_small.ReferringPhysicianName != "a path is no value"  # XNAT 6.6.0 compares the path itself
 
 
 def test_is_present_needs_every_argument(ct_small, run):
