@@ -157,7 +157,7 @@ def _normalize(run, a, node):
     """Every non-ASCII character becomes the replacement (default ``_``)."""
     if a[0] is None:
         return None
-    text = str(a[0])
+    text = _text(a[0])
     replacement = _text(a[1]) if len(a) > 1 else "_"
     return "".join(ch if ord(ch) < 128 else replacement for ch in text)
 
@@ -177,7 +177,7 @@ def _url_param(run, a, node):
 def _match(run, a, node):
     if a[0] is None:
         raise run.fail("match of an absent element", node)
-    m = run.search(_text(a[1]), str(a[0]), node)
+    m = run.search(_text(a[1]), _text(a[0]), node)
     try:
         return m.group(int(a[2])) if m else None
     except (IndexError, ValueError):
@@ -235,7 +235,7 @@ def _equals(run, a, node):
     path, not by its value, so it equals only the same path; a function that found nothing (null)
     equals only null; anything else compares as text."""
     if any(isinstance(v, TagPath) for v in a):
-        return all(isinstance(v, TagPath) for v in a) and str(a[0]) == str(a[1])
+        return all(isinstance(v, TagPath) for v in a) and _text(a[0]) == str(a[1])
     if a[0] is None or a[1] is None:
         return a[0] is None and a[1] is None
     return _text(a[0]) == _text(a[1])
@@ -245,7 +245,7 @@ def _equals(run, a, node):
 def _ismatch(run, a, node):
     if a[0] is None:
         raise run.fail("ismatch of an absent element", node)
-    return run.fullmatch(_text(a[1]), str(a[0]), node) is not None
+    return run.fullmatch(_text(a[1]), _text(a[0]), node) is not None
 
 
 @function("scalePatientAgeAndDobFromStudyDate", 0, 0)

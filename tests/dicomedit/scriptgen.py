@@ -191,8 +191,12 @@ class ScriptGenerator:
                               "shiftDateTimeSequenceByIncrement", "mapReferencedUIDs", "scalePatientAgeAndDobFromStudyDate"])
         if name == "removeTags":
             items = [self.any_path() for _ in range(self.r.randint(1, 3))]
+            if self.r.random() < 0.15:  # a list over several lines, with a comment
+                return "removeTags[{\n  " + ",  // a tag\n  ".join(items) + "\n}]"
             if self.r.random() < 0.3:
                 return "removeTags[{" + ", ".join(items) + "}]"
+            if len(items) > 1 and self.r.random() < 0.2:  # a line continued with a backslash
+                return "removeTags[" + items[0] + ", \\\n    " + ", ".join(items[1:]) + "]"
             return "removeTags[" + ", ".join(items) + "]"
         if name == "blankValues":
             # no private wildcards: the engine also blanks the creator element then
@@ -253,6 +257,10 @@ class ScriptGenerator:
         lines = ['version "6.6"']
         for _ in range(self.r.randint(1, 6)):
             lines += self.statement()
+        if self.r.random() < 0.2:  # comments, blank lines
+            lines = [line + ("  // note" if self.r.random() < 0.3 and not line.endswith("\\") else "")
+                     for line in lines]
+            lines.insert(self.r.randint(1, len(lines)), self.r.choice(["", "// a comment line"]))
         return "\n".join(lines) + "\n"
 
 

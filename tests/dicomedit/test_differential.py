@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason=unavail
 
 SCRIPT_DIRS = [Path(__file__).parent / "scripts", REPO / "anonymiser" / "dicomedit" / "scripts"]
 SEED = int(os.environ.get("SDU_DIFF_SEED", "20261130"))
-COUNT = max(500, int(os.environ.get("SDU_DIFF_COUNT", "600")))
+COUNT = max(500, int(os.environ.get("SDU_DIFF_COUNT", "1000")))
 
 
 @pytest.fixture(scope="session")
