@@ -298,6 +298,7 @@ class Run:
 
     def retain_private(self, paths: list[TagPath]) -> None:
         keep = set()
+        creators = {p.last.pattern.creator for p in paths if p.last.pattern.creator is not None}
         for path in paths:
             for t in resolve(self.ds, path):
                 keep.add((id(t.container), t.tag))
@@ -309,7 +310,8 @@ class Run:
             for tag in private:
                 if 0x10 <= (tag & 0xFFFF) <= 0xFF and tag in ds:
                     block = (tag & 0xFFFF0000) | ((tag & 0xFF) << 8)
-                    if not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
+                    if not any(block <= int(t) <= block + 0xFF for t in ds.keys()) \
+                            and element_str(ds, tag) not in creators:  # XNAT keeps a named creator
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
     def blank_known_values(self, known: set[str]) -> None:

@@ -341,26 +341,55 @@ def _shift_datetime(run, a, node):
         raise run.fail(str(exc), node) from None
 
 
+@function("shiftDateTimeListByIncrement", 2, 3, paths=True)
+def _shift_list(run, a, node):
+    """``shiftDateTimeListByIncrement[{paths}, increment, units]``: XNAT fails, when it runs, unless
+    the first argument is a list and the units are given."""
+    if not isinstance(a[0], list) or len(a) < 3:
+        raise run.fail("shiftDateTimeListByIncrement takes a {list} of tag paths, an increment and its units", node)
+    units = _text(run.value_of(a[2], node))
+    try:
+        seconds = seconds_for(_text(run.value_of(a[1], node)), units)
+    except DateError as exc:
+        raise run.fail(str(exc), node) from None
+    _shift_targets(run, run.paths(a[0], node), seconds, node, "shiftDateTimeListByIncrement", strict=True)
+
+
+@function("reject", 0, 1)
+def _reject(run, a, node):
+    """XNAT refuses the file when the argument is true, or when there is none."""
+    if not a or a[0] is True or (isinstance(a[0], str) and a[0].strip().lower() == "true"):
+        raise run.fail("the script rejects this file (reject[])", node)
+
+
+def _shift_targets(run, paths, seconds, node, name, strict=False):
+    for path in paths:
+        for target in run.resolve(path, node):
+            if target.item is not None:
+                continue
+            value = run.read_target(target)
+            if value is None or value.strip() == "":
+                continue  # XNAT skips an empty date
+            vr = target.container[target.tag].VR
+            if vr not in ("DA", "DT"):
+                raise run.fail(f"{name} shifts DA and DT elements", node)
+            try:
+                run.write(target, _shift_value(value, vr, seconds))
+            except DateError as exc:
+                # shiftDateTimeSequenceByIncrement leaves text that is no date as it is, and fails on a
+                # date that is no day of the calendar; shiftDateTimeListByIncrement fails on both
+                if strict or "calendar" in str(exc):
+                    raise run.fail(f"{name}: {exc}", node) from None
+                continue
+
+
 @function("shiftDateTimeSequenceByIncrement", 2, paths=True)
 def _shift_in_place(run, a, node):
     try:
         seconds = seconds_for(_text(run.value_of(a[0], node)), "seconds")
-        for path in run.paths(a[1:], node):
-            for target in run.resolve(path, node):
-                if target.item is not None:
-                    continue
-                value = run.read_target(target)
-                if value is None or value.strip() == "":
-                    continue  # XNAT skips an empty date
-                vr = target.container[target.tag].VR
-                if vr not in ("DA", "DT"):
-                    raise run.fail("shiftDateTimeSequenceByIncrement shifts DA and DT elements", node)
-                try:
-                    run.write(target, _shift_value(value, vr, seconds))
-                except DateError:
-                    continue  # XNAT leaves a value that is no date as it is
     except DateError as exc:
         raise run.fail(str(exc), node) from None
+    _shift_targets(run, run.paths(a[1:], node), seconds, node, "shiftDateTimeSequenceByIncrement")
 
 
 # ---- dataset-wide edits -------------------------------------------------------------------

@@ -13,10 +13,9 @@ Left out on purpose (each with the reason):
 - ``alterPixels``: decodes and rewrites pixel data; covered by its own tests.
 - ``newUID``: random; used where a value can be masked whole (the comparison accepts any 2.25
   UID on both sides), not inside substring/hashUID/... nor in new private elements (bytes).
-- ``mapUID``, ``reject``, non-ASCII literals outside normalizeString, collectValues over wildcards
+- ``mapUID``, non-ASCII literals outside normalizeString, collectValues over wildcards
   or several paths, blankValues over private wildcards: known disagreements, each a case in
   test_differential.py's KNOWN (expected to fail until SDU follows the engine there).
-- ``shiftDateTimeListByIncrement``: not implemented; every form tried fails in the engine too.
 - variables named ``x``/``X``: the engine's lexer reads them as a hex wildcard.
 """
 from __future__ import annotations
@@ -188,7 +187,14 @@ class ScriptGenerator:
 
     def function_statement(self) -> str:
         name = self.r.choice(["removeTags", "blankValues", "hashUIDList", "retainPrivateTags", "delete", "set",
-                              "shiftDateTimeSequenceByIncrement", "mapReferencedUIDs", "scalePatientAgeAndDobFromStudyDate"])
+                              "shiftDateTimeSequenceByIncrement", "mapReferencedUIDs", "scalePatientAgeAndDobFromStudyDate",
+                              "shiftDateTimeListByIncrement", "reject"])
+        if name == "reject":
+            return self.r.choice(["reject[false[]]", f"reject[{self.bool_function(1)}]", "reject[]", 'reject["x"]'])
+        if name == "shiftDateTimeListByIncrement":
+            items = ", ".join(self.r.choice(DATES + [f'"{d}"' for d in DATES]) for _ in range(self.r.randint(1, 2)))
+            unit = self.r.choice(["", ', "days"', ', "hours"', ', "seconds"'])
+            return f'shiftDateTimeListByIncrement[{{{items}}}, "{self.r.choice([-1, 2, 86400])}"{unit}]'
         if name == "removeTags":
             items = [self.any_path() for _ in range(self.r.randint(1, 3))]
             if self.r.random() < 0.15:  # a list over several lines, with a comment

@@ -194,3 +194,20 @@ def test_a_new_line_inside_function_arguments_is_refused_but_lists_may_span_line
     assert info.value.line == 2
     run("removeTags[{\n  (0010,0010),  // name\n  (0010,0020)\n}, \\\n  (0008,0090)]", ct_small)
     assert not {"PatientName", "PatientID", "ReferringPhysicianName"} & set(ct_small.dir())
+
+
+def test_reject_refuses_the_file_when_true(ct_small, run):
+    run('reject[false[]]\nreject["x"]', ct_small)
+    for statement in ("reject[]", "reject[true[]]", 'reject[isPresent[(0010,0010)]]'):
+        with pytest.raises(ScriptError, match="rejects") as info:
+            run(statement, ct_small)
+        assert info.value.line == 2 and "1.3.6" not in str(info.value)  # no UID in the message
+
+
+def test_shift_date_time_list_takes_a_list_and_units(ct_small, run):
+    run('shiftDateTimeListByIncrement[{(0008,0020), "(0008,0021)"}, "2", "days"]', ct_small)
+    assert ct_small.StudyDate == "20040121" and ct_small.SeriesDate == "19970502"
+    for bad in ('shiftDateTimeListByIncrement[(0008,0020), "2", "days"]',
+                'shiftDateTimeListByIncrement[{(0008,0020)}, "2"]'):
+        with pytest.raises(ScriptError):
+            run(bad, ct_small)
