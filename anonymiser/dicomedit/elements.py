@@ -75,13 +75,14 @@ def _vr_for(ds: Dataset, tag: int) -> str:
     return vr.split(" or ")[0]
 
 
-_WRAP = {"US": (16, False), "SS": (16, True)}
+# bits kept, signed, bits Java parses the text into (int for 16-bit VRs, long for 32-bit VRs)
+_WRAP = {"US": (16, False, 32), "SS": (16, True, 32), "UL": (32, False, 64), "SL": (32, True, 64)}
 
 
-def _java_int(text: str) -> int:
+def _java_int(text: str, parse_bits: int = 32) -> int:
     value = int(text.strip())
-    if not -(1 << 31) <= value < (1 << 31):
-        raise ValueError("out of Java's int range")
+    if not -(1 << (parse_bits - 1)) <= value < (1 << (parse_bits - 1)):
+        raise ValueError("out of Java's int/long range")
     return value
 
 
@@ -103,9 +104,9 @@ def _convert(vr: str, text: str, tag: int):
             raise ValueTypeError(f"{fmt_tag(tag)} has VR AT: the value assigned is not a tag (gggg eeee as 8 hex digits)") from None
         return tags[0] if len(tags) == 1 else tags
     try:
-        if vr in _WRAP:  # Java parses an int and keeps the low bits (US "70000" is 4464, "-1" is 65535)
-            bits, signed = _WRAP[vr]
-            nums = [_wrap(_java_int(p), bits, signed) for p in parts]
+        if vr in _WRAP:  # Java parses an int/long and keeps the low bits (US "70000" is 4464, "-1" is 65535)
+            bits, signed, parse_bits = _WRAP[vr]
+            nums = [_wrap(_java_int(p, parse_bits), bits, signed) for p in parts]
         elif vr in INT_VRS:
             nums = [int(p.strip()) for p in parts]
         elif vr in FLOAT_VRS:

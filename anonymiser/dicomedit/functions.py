@@ -441,6 +441,12 @@ def _blank(run, a, node):
             known.add(v)
         elif v is not None:
             known.update(run.read_target(t) for t in run.resolve(v, node) if t.item is None)
+            pattern = v.last.pattern
+            if pattern is not None and pattern.creator is not None and len(v.steps) == 1:
+                # XNAT 6.6.0 also matches the creator element (gggg,00ee) itself when ee fits
+                for block, group in pattern._blocks(run.ds):
+                    if pattern._digits_match(pattern.element, block, 2):
+                        known.add(run.read_root((group << 16) | block))
     known.discard(None)
     known.discard("")
     if known:
