@@ -76,7 +76,7 @@ class Run:
         return result
 
     def _arg(self, node, as_path):
-        """A function argument: variables here are read without being fetched (registered)."""
+        """A function argument (its variables were checked by _check_argument_variables)."""
         if isinstance(node, n.Variable):
             return self.variables.get(node.name)
         if isinstance(node, n.ListValue):
