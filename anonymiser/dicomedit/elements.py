@@ -12,6 +12,8 @@ TEXT_VRS = {"LT", "ST", "UT", "UR"}
 INT_VRS = {"US", "SS", "UL", "SL", "UV", "SV"}
 FLOAT_VRS = {"FL", "FD"}
 BINARY_VRS = {"OB", "OW", "OD", "OF", "OL", "OV"}
+#: VRs whose text the Specific Character Set (0008,0005) applies to.
+CHARSET_VRS = {"SH", "LO", "ST", "LT", "UT", "PN", "UC"}
 
 
 class ValueTypeError(ValueError):
@@ -125,7 +127,7 @@ def _convert(vr: str, text: str, tag: int):
     return text  # pydicom splits multi-valued strings on '\\' itself
 
 
-def write(ds: Dataset, tag: int, text: str) -> None:
+def write(ds: Dataset, tag: int, text: str, default_charset: bool = False) -> None:
     """Store ``text`` in ``ds[tag]``, creating the element with its dictionary VR if needed.
 
     As XNAT (dcm4che 2) does: a new private data element has no dictionary VR and is written as
@@ -137,6 +139,13 @@ def write(ds: Dataset, tag: int, text: str) -> None:
         _store_raw(ds, tag, _private_vr(ds, tag), data + b"\0" if len(data) % 2 else data)
         return
     vr = _vr_for(ds, tag)
+    if not text.isascii() and vr not in INT_VRS | FLOAT_VRS | BINARY_VRS | {"UN", "AT", "SQ"} \
+            and (default_charset or vr not in CHARSET_VRS):
+        # XNAT (dcm4che 2) writes non-ASCII text as UTF-8 bytes in a VR the Specific Character Set
+        # does not cover (DA, CS, UI, ...) and in any VR of a file that declares no character set
+        data = text.encode("utf-8")
+        _store_raw(ds, tag, vr, data + (b"\0" if vr == "UI" else b" ") if len(data) % 2 else data)
+        return
     if vr in ("DS", "IS") and text != "":
         try:
             _check_number(vr, text)

@@ -213,7 +213,8 @@ class Run:
         if t.item is not None:
             raise PathError("a sequence item cannot be assigned a value")
         before = self.read_target(t)
-        write_element(t.container, t.tag, "" if text is None else str(text))
+        write_element(t.container, t.tag, "" if text is None else str(text),
+                      default_charset="SpecificCharacterSet" not in self.ds)
         self.record(t, before, self.read_target(t))
 
     def delete(self, t: Target) -> None:
@@ -298,7 +299,9 @@ class Run:
 
     def retain_private(self, paths: list[TagPath]) -> None:
         keep = set()
-        creators = {p.last.pattern.creator for p in paths if p.last.pattern.creator is not None}
+        # XNAT 6.6.0 keeps a creator element (gggg,00bb) when a path (gggg,{CREATOR}ee) names it
+        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10)
+        named = [p.last.pattern for p in paths if p.last.pattern.creator is not None]
         for path in paths:
             for t in resolve(self.ds, path):
                 keep.add((id(t.container), t.tag))
@@ -310,8 +313,9 @@ class Run:
             for tag in private:
                 if 0x10 <= (tag & 0xFFFF) <= 0xFF and tag in ds:
                     block = (tag & 0xFFFF0000) | ((tag & 0xFF) << 8)
-                    if not any(block <= int(t) <= block + 0xFF for t in ds.keys()) \
-                            and element_str(ds, tag) not in creators:  # XNAT keeps a named creator
+                    kept = any(pat.creator == (element_str(ds, tag) or "").strip() and pat.group_matches(tag >> 16)
+                               and pat._digits_match(pat.element, tag & 0xFF, 2) for pat in named)
+                    if not kept and not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
     def blank_known_values(self, known: set[str]) -> None:

@@ -238,6 +238,8 @@ def _equals(run, a, node):
         return all(isinstance(v, TagPath) for v in a) and _text(a[0]) == str(a[1])
     if a[0] is None or a[1] is None:
         return a[0] is None and a[1] is None
+    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list
+        return a[0] == a[1]
     return _text(a[0]) == _text(a[1])
 
 

@@ -13,7 +13,7 @@ Left out on purpose (each with the reason):
 - ``alterPixels``: decodes and rewrites pixel data; covered by its own tests.
 - ``newUID``: random; used where a value can be masked whole (the comparison accepts any 2.25
   UID on both sides), not inside substring/hashUID/... nor in new private elements (bytes).
-- ``mapUID``, non-ASCII literals outside normalizeString, collectValues over wildcards
+- ``mapUID``, collectValues over wildcards
   or several paths: known disagreements, each a case in
   test_differential.py's KNOWN (expected to fail until SDU follows the engine there).
 - variables named ``x``/``X``: the engine's lexer reads them as a hex wildcard.
@@ -39,9 +39,7 @@ PRIVATE = ["(0009,{GEMS_IDEN_01}02)", "(0019,{GEMS_ACQU_01}XX)", "(0043,{GEMS_PA
            "(0021,{GEMS_RELA_01}15)", "(0009,1002)", "(0019,10XX)", "(0029,{GEMS_IMPS_01}04)"]
 WILD = ["(0010,00X0)", "(0008,00#0)", "(0028,010@)", "(0010,XXXX)", "(0020,000X)", "(0008,103X)"]
 VARIABLES = ["project", "subject", "session"]
-# ASCII only: the engine writes text as UTF-8 whatever the file's character set (a KNOWN
-# disagreement in test_differential.py); non-ASCII goes to normalizeString only
-STRINGS = ["", "A", "anon", "CT", "MR", "ANON^PATIENT", "12345", "a b c", "2.25.1234", "C.*", "x\\\\y",
+STRINGS = ["", "A", "anon", "CT", "MR", "ANON^PATIENT", "12345", "a b c", "Zoë", "2.25.1234", "C.*", "x\\\\y",
            "20200102", "19991231", "00209056", "70000", "-5", "3.5"]
 REGEXES = ["C.", ".*", "CT|MR", "[A-Z]+", "^$", ".*1.*", "(.+)\\\\^(.+)", "[0-9]{8}", "abc"]
 

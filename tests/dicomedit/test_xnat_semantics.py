@@ -211,3 +211,18 @@ def test_shift_date_time_list_takes_a_list_and_units(ct_small, run):
                 'shiftDateTimeListByIncrement[{(0008,0020)}, "2"]'):
         with pytest.raises(ScriptError):
             run(bad, ct_small)
+
+
+def test_non_ascii_text_is_written_as_xnat_writes_it(mr_small, ct_small, run):
+    # MR_small declares no character set: XNAT writes UTF-8 bytes; so does a DA in any file
+    run('(0010,4000) := "Zoë"', mr_small)
+    assert mr_small.get_item(0x00104000).value == "Zoë".encode("utf-8")
+    run('(0008,0020) := "Zoë"\n(0010,4000) := "Zoë"', ct_small)  # CT_small: ISO_IR 100
+    assert ct_small.get_item(0x00080020).value == "Zoë".encode("utf-8")
+    assert ct_small.PatientComments == "Zoë"  # an LT follows the declared character set
+
+
+def test_retain_private_tags_keeps_a_creator_its_own_digits_name(rtplan, run):
+    run("echo (0009,{NOBODY}10)\necho (0029,{GEMS_IMPS_01}04)\n"
+        "retainPrivateTags[(0009,{NOBODY}1X), (0029,{GEMS_IMPS_01}04)]", rtplan)
+    assert rtplan[0x00090010].value == "NOBODY" and 0x00290010 not in rtplan
