@@ -34,7 +34,7 @@ class _Checker:
             self.fail(f"more than {MAX_STATEMENTS} statements", s)
         if isinstance(s, n.Version):
             if not SUPPORTED_VERSION.fullmatch(s.version):
-                self.fail("unsupported DicomEdit version (this interpreter runs 6.x scripts)", s)
+                self.fail("unsupported DicomEdit version (XNAT 1.8.10 runs \"6.0\" to \"6.6\")", s)
             self.version = s.version
         elif isinstance(s, n.Assign):
             if not s.if_exists and not _assignable(s.path):

@@ -20,7 +20,8 @@ from .limits import MAX_BYTES, MAX_LINES, MAX_NESTING, MAX_REGEX_LENGTH
 from .tagpath import PathError, Step, TagPath, TagPattern
 
 _BACKSLASH_NEWLINE = re.compile(r"\\\r?\n")
-SUPPORTED_VERSION = re.compile(r"6\.[0-9]+")
+# XNAT 1.8.10 (DicomEdit 6.6.0) runs "6.0" to "6.6" and refuses "6.7" and later
+SUPPORTED_VERSION = re.compile(r"6\.[0-6]")
 _FRIENDLY = {"TAG": "a tag like (0010,0010)", "STRING": "a quoted string", "ID": "a name",
              "NUMBER": "a number", "_NL": "a new line", "INT": "an item number", "$END": "end of script",
              "COMPARE": "a comparison (=, !=, ~, !~)", "SEQ_WILDCARD": "a sequence wildcard (*, +, .)",

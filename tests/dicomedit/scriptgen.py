@@ -255,7 +255,8 @@ class ScriptGenerator:
 
     def script(self) -> str:
         self.vars = []
-        lines = ['version "6.6"']
+        version = "6.6" if self.r.random() < 0.8 else self.r.choice(["6.0", "6.1", "6.3", "6.5", "6.7"])
+        lines = [f'version "{version}"']
         for _ in range(self.r.randint(1, 6)):
             lines += self.statement()
         if self.r.random() < 0.2:  # comments, blank lines

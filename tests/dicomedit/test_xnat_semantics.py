@@ -226,3 +226,10 @@ def test_retain_private_tags_keeps_a_creator_its_own_digits_name(rtplan, run):
     run("echo (0009,{NOBODY}10)\necho (0029,{GEMS_IMPS_01}04)\n"
         "retainPrivateTags[(0009,{NOBODY}1X), (0029,{GEMS_IMPS_01}04)]", rtplan)
     assert rtplan[0x00090010].value == "NOBODY" and 0x00290010 not in rtplan
+
+
+def test_versions_six_zero_to_six_six():
+    load_script('version "6.0"\n-(0010,0010)')
+    for version in ("6.7", "6.10", "7.0"):
+        with pytest.raises(ScriptError, match="version"):
+            load_script(f'version "{version}"\n-(0010,0010)')
