@@ -83,3 +83,9 @@ def test_dry_run_json_lists_every_changed_element(tmp_path):
     assert by_path["(0010,1002)[1]/(0010,0020)"]["old"] == "1234ABCD" and by_path["(0010,1002)[1]/(0010,0020)"]["new"] == "X"
     assert len(out["changes"]) == 6
     assert hashlib.sha256(open(dicom, "rb").read()).hexdigest() == digest
+
+
+def test_check_warns_about_a_script_without_version(tmp_path):
+    path = _write(tmp_path, "-(0010,0010)\n")
+    result = CliRunner().invoke(cli, ["script", "check", str(path)])
+    assert result.exit_code == 0 and "DicomEdit 4" in result.output
