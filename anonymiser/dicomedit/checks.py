@@ -15,6 +15,7 @@ class _Checker:
         self.count = 0
         self.version: str | None = None
         self.vars: dict[str, dict] = {}
+        self.in_calls: list = []
 
     def fail(self, msg, node):
         raise ScriptError(msg, path=self.name, line=node.line, column=node.column)
@@ -33,19 +34,26 @@ class _Checker:
             self.fail(f"more than {MAX_STATEMENTS} statements", s)
         if isinstance(s, n.Version):
             if not SUPPORTED_VERSION.fullmatch(s.version):
-                self.fail("unsupported DicomEdit version (this interpreter runs 6.x scripts)", s)
+                self.fail("unsupported DicomEdit version (XNAT 1.8.10 runs \"6.0\" to \"6.6\")", s)
             self.version = s.version
         elif isinstance(s, n.Assign):
-            self.value(s.value)
+            if not s.if_exists and not _assignable(s.path):
+                self.fail("':=' assigns one element: a tag path with wildcards, or a sequence step without an "
+                          "item number, is an error in XNAT (use '?=' to change every element it names)", s)
+            self.value(s.value, direct=True)
         elif isinstance(s, n.Initialize):
-            self.value(s.value)
+            self.value(s.value, direct=True)
             self.var(s.name)["assigned"] = True
         elif isinstance(s, n.Call):
             self.call(s)
         elif isinstance(s, n.Echo) and s.value is not None:
-            self.value(s.value)
+            self.value(s.value, direct=True)
         elif isinstance(s, n.Describe):
             v = self.var(s.name)
+            v["required"] = True
+            v.setdefault("where", (s.line, s.column))
+            if s.flag is not None:  # 'describe x hidden' has XNAT fill x in; a described name alone does not
+                v["filled"] = True
             if s.description is not None:
                 v["description"] = s.description
             v["hidden"] = v.get("hidden", False) or s.flag == "hidden"
@@ -68,20 +76,24 @@ class _Checker:
         if isinstance(c, n.BoolCall):
             self.call(c.call)
             return
-        self.value(c.left)
-        self.value(c.right)
+        self.value(c.left, direct=True)
+        self.value(c.right, direct=True)
         if c.op in ("~", "!~") and isinstance(c.right, n.Literal):
             compile_regex(c.right.value, c.right, self.name)
 
     # values -------------------------------------------------------------------------------
-    def value(self, v, path_ok=False):
+    def value(self, v, path_ok=False, direct=False):
         if isinstance(v, n.Call):
             self.call(v)
         elif isinstance(v, n.ListValue):
             for item in v.items:
                 self.value(item, path_ok)
         elif isinstance(v, n.Variable):
-            self.var(v.name)["referenced"] = True
+            info = self.var(v.name)
+            info["referenced"] = True
+            info.setdefault("where", (v.line, v.column))
+            if direct:  # XNAT fills in the variables it meets outside function arguments (lists included)
+                info["required"] = info["filled"] = True
         elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
             self.fail("a tag path with wildcards names many elements and cannot be used as one value", v)
 
@@ -97,11 +109,22 @@ class _Checker:
             self.fail(f"{c.name} takes {want} arguments, not {len(c.args)}", c)
         for arg in c.args:
             self.value(arg, path_ok=spec.paths)
+        if c.name == "isPresent":
+            for arg in c.args:
+                if isinstance(arg, n.PathValue) and not _assignable(arg.path):
+                    self.fail("isPresent takes tag paths that name one element (no wildcards)", arg)
         for index in spec.regex_args:
             if index < len(c.args) and isinstance(c.args[index], n.Literal):
                 compile_regex(c.args[index].value, c.args[index], self.name)
         if spec.check is not None:
             spec.check(c, self.fail)
+
+
+def _assignable(path) -> bool:
+    """One element: no digit wildcards, no depth wildcards, an item number on every sequence step."""
+    steps = path.steps
+    return all(s.depth is None and not s.pattern.is_wild and (s is steps[-1] or isinstance(s.item, int))
+               and s.item != "%" for s in steps)
 
 
 def check_program(statements: tuple, name: str | None) -> n.Program:
@@ -112,6 +135,8 @@ def check_program(statements: tuple, name: str | None) -> n.Program:
         raise ScriptError("script is nested too deeply", path=name, line=1, column=1) from None
     info = {k: n.VariableInfo(name=k, description=v.get("description"), hidden=v.get("hidden", False),
                               constant=v.get("constant", False), export_field=v.get("export_field"),
-                              assigned=v.get("assigned", False), referenced=v.get("referenced", False))
+                              assigned=v.get("assigned", False), referenced=v.get("referenced", False),
+                              required=v.get("required", False), filled=v.get("filled", False),
+                              where=v.get("where"))
             for k, v in checker.vars.items()}
     return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info)

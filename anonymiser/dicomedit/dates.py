@@ -28,6 +28,24 @@ def seconds_for(increment: str, units: str) -> int:
     return amount * factor
 
 
+def _next(dt: datetime, present) -> datetime:
+    """The start of the next span at the value's precision."""
+    month, day, hour, minute, sec, frac = present
+    if frac is not None:
+        return dt + timedelta(microseconds=10 ** (6 - len(frac)))
+    if sec is not None:
+        return dt + timedelta(seconds=1)
+    if minute is not None:
+        return dt + timedelta(minutes=1)
+    if hour is not None:
+        return dt + timedelta(hours=1)
+    if day is not None:
+        return dt + timedelta(days=1)
+    if month is not None:
+        return dt.replace(year=dt.year + (dt.month == 12), month=dt.month % 12 + 1)
+    return dt.replace(year=dt.year + 1)
+
+
 def shift(value: str | None, seconds: int) -> str | None:
     """Shift a DA or DT string; empty stays empty, precision and offset are preserved."""
     if value is None or value.strip() == "":
@@ -42,7 +60,10 @@ def shift(value: str | None, seconds: int) -> str | None:
                       int(sec or 0), micro)
     except ValueError:
         raise DateError("value is not a valid calendar date") from None
-    dt += timedelta(seconds=seconds)
+    # XNAT shifts the midpoint of the span the value stands for (a date is its noon, a month its
+    # middle) and writes the result back at the value's own precision
+    end = _next(dt, (month, day, hour, minute, sec, frac))
+    dt = dt + (end - dt) / 2 + timedelta(seconds=seconds)
     parts = [f"{dt.year:04d}"]
     for present, text in ((month, f"{dt.month:02d}"), (day, f"{dt.day:02d}"), (hour, f"{dt.hour:02d}"),
                           (minute, f"{dt.minute:02d}"), (sec, f"{dt.second:02d}")):

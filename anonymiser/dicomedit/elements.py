@@ -12,6 +12,8 @@ TEXT_VRS = {"LT", "ST", "UT", "UR"}
 INT_VRS = {"US", "SS", "UL", "SL", "UV", "SV"}
 FLOAT_VRS = {"FL", "FD"}
 BINARY_VRS = {"OB", "OW", "OD", "OF", "OL", "OV"}
+#: VRs whose text the Specific Character Set (0008,0005) applies to.
+CHARSET_VRS = {"SH", "LO", "ST", "LT", "UT", "PN", "UC"}
 
 
 class ValueTypeError(ValueError):
@@ -28,6 +30,11 @@ def element_str(ds: Dataset, tag: int) -> str | None:
     """The element's value as one string (``None`` when absent or a sequence)."""
     if tag not in ds:
         return None
+    if tag in getattr(ds, "_sdu_raw_written", ()):  # bytes this run wrote: read them as text
+        raw = ds.get_item(tag)
+        data = raw.value if isinstance(raw.value, (bytes, bytearray)) else None
+        if data is not None:
+            return bytes(data).decode("utf-8", errors="replace").rstrip("\0 ")
     elem = ds[tag]
     if elem.VR == "SQ":
         return None
@@ -70,14 +77,39 @@ def _vr_for(ds: Dataset, tag: int) -> str:
     return vr.split(" or ")[0]
 
 
+# bits kept, signed, bits Java parses the text into (int for 16-bit VRs, long for 32-bit VRs)
+_WRAP = {"US": (16, False, 32), "SS": (16, True, 32), "UL": (32, False, 64), "SL": (32, True, 64)}
+
+
+def _java_int(text: str, parse_bits: int = 32) -> int:
+    value = int(text.strip())
+    if not -(1 << (parse_bits - 1)) <= value < (1 << (parse_bits - 1)):
+        raise ValueError("out of Java's int/long range")
+    return value
+
+
+def _wrap(value: int, bits: int, signed: bool) -> int:
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if signed and value >> (bits - 1) else value
+
+
 def _convert(vr: str, text: str, tag: int):
     if text == "":
         return None if vr in INT_VRS | FLOAT_VRS | BINARY_VRS | {"UN", "AT", "SQ"} else ""
     if vr in TEXT_VRS:
         return text
     parts = text.split("\\")
+    if vr == "AT":  # XNAT writes an AT value as eight hex digits: "00209056"
+        try:
+            tags = [int(p.strip(), 16) for p in parts]
+        except ValueError:
+            raise ValueTypeError(f"{fmt_tag(tag)} has VR AT: the value assigned is not a tag (gggg eeee as 8 hex digits)") from None
+        return tags[0] if len(tags) == 1 else tags
     try:
-        if vr in INT_VRS:
+        if vr in _WRAP:  # Java parses an int/long and keeps the low bits (US "70000" is 4464, "-1" is 65535)
+            bits, signed, parse_bits = _WRAP[vr]
+            nums = [_wrap(_java_int(p, parse_bits), bits, signed) for p in parts]
+        elif vr in INT_VRS:
             nums = [int(p.strip()) for p in parts]
         elif vr in FLOAT_VRS:
             nums = [float(p.strip()) for p in parts]
@@ -95,11 +127,68 @@ def _convert(vr: str, text: str, tag: int):
     return text  # pydicom splits multi-valued strings on '\\' itself
 
 
-def write(ds: Dataset, tag: int, text: str) -> None:
-    """Store ``text`` in ``ds[tag]``, creating the element with its dictionary VR if needed."""
+def write(ds: Dataset, tag: int, text: str, default_charset: bool = False) -> None:
+    """Store ``text`` in ``ds[tag]``, creating the element with its dictionary VR if needed.
+
+    As XNAT (dcm4che 2) does: a new private data element has no dictionary VR and is written as
+    UN holding the text's bytes; DS and IS keep whatever text they are given.
+    """
+    if tag >> 16 & 1 and (tag & 0xFFFF) > 0xFF and (tag not in ds or _is_raw(ds, tag)):
+        # dcm4che 2 puts the text's bytes under the VR of its private dictionary (UN when unknown)
+        data = text.encode("utf-8")
+        _store_raw(ds, tag, _private_vr(ds, tag), data + b"\0" if len(data) % 2 else data)
+        return
     vr = _vr_for(ds, tag)
+    if not text.isascii() and vr not in INT_VRS | FLOAT_VRS | BINARY_VRS | {"UN", "AT", "SQ"} \
+            and (default_charset or vr not in CHARSET_VRS):
+        # XNAT (dcm4che 2) writes non-ASCII text as UTF-8 bytes in a VR the Specific Character Set
+        # does not cover (DA, CS, UI, ...) and in any VR of a file that declares no character set
+        data = text.encode("utf-8")
+        _store_raw(ds, tag, vr, data + (b"\0" if vr == "UI" else b" ") if len(data) % 2 else data)
+        return
+    if vr in ("DS", "IS") and text != "":
+        try:
+            _check_number(vr, text)
+        except ValueError:
+            _store_raw(ds, tag, vr, text)
+            return
     value = _convert(vr, text, tag)
     if tag in ds:
         ds[tag].value = value
     else:
         ds.add_new(tag, vr, value)
+
+
+def _check_number(vr: str, text: str) -> None:
+    for part in text.split("\\"):
+        float(part) if vr == "DS" else int(part)
+
+
+def _is_raw(ds: Dataset, tag: int) -> bool:
+    from pydicom.dataelem import RawDataElement
+    return tag in getattr(ds, "_sdu_raw_written", ()) and isinstance(ds.get_item(tag), RawDataElement)
+
+
+def _private_vr(ds: Dataset, tag: int) -> str:
+    creator_tag = (tag & 0xFFFF0000) | ((tag >> 8) & 0xFF)
+    creator = ds[creator_tag].value if creator_tag in ds else None
+    try:
+        return private_dictionary_VR(tag, creator).split(" or ")[0] if creator else "UN"
+    except KeyError:
+        return "UN"
+
+
+def _store_raw(ds: Dataset, tag: int, vr: str, text) -> None:
+    """Bytes stored as they are: text that is no number in a DS/IS element (XNAT keeps it) and new
+    private elements (XNAT writes the text's bytes whatever the VR)."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+    data = text if isinstance(text, bytes) else text.encode("latin-1", errors="replace")
+    if len(data) % 2:
+        data += b" "
+    ds._dict[Tag(tag)] = RawDataElement(Tag(tag), vr, len(data), data, 0, False, True)
+    written = getattr(ds, "_sdu_raw_written", None)
+    if written is None:
+        written = set()
+        object.__setattr__(ds, "_sdu_raw_written", written)
+    written.add(tag)

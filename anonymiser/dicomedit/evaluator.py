@@ -8,6 +8,7 @@ script line and column, never an element value.
 from __future__ import annotations
 
 from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 
 from sdu.errors import ScriptError
 
@@ -26,6 +27,7 @@ class Run:
     def __init__(self, script, ds: Dataset, context: ScriptContext):
         self.script, self.ds, self.context = script, ds, context
         self.variables: dict = dict(context.variables)
+        self.assigned: set[str] = set()  # variables the script has set so far
         self.changes = Changes()
 
     # ---- errors, regexes ----------------------------------------------------------------
@@ -65,31 +67,55 @@ class Run:
 
     def call(self, node: n.Call):
         spec = REGISTRY[node.name]
-        args = [self.eval(a, as_path=spec.paths) for a in node.args]
+        for a in node.args:
+            self._check_argument_variables(a)
+        args = [self._arg(a, spec.paths) for a in node.args]
         result = spec.impl(self, args, node)
         if isinstance(result, str) and len(result) > MAX_VALUE_LENGTH:
             raise self.fail(f"{node.name} produced a value longer than {MAX_VALUE_LENGTH} characters", node)
         return result
 
+    def _arg(self, node, as_path):
+        """A function argument (its variables were checked by _check_argument_variables)."""
+        if isinstance(node, n.Variable):
+            return self.variables.get(node.name)
+        if isinstance(node, n.ListValue):
+            return [self._arg(i, as_path) for i in node.items]
+        return self.eval(node, as_path)
+
+    def _check_argument_variables(self, node) -> None:
+        """XNAT 6.6.0 does not fill in a context variable met only inside function arguments and fails
+        on it (a NullPointerException) when the function runs: so does SDU, naming the line."""
+        if isinstance(node, n.Variable):
+            info = self.script.program.variables.get(node.name)
+            usable = node.name in self.assigned if info is not None and info.assigned else \
+                info is not None and info.filled
+            if not usable:
+                raise self.fail(f"variable '{node.name}' is used only inside function arguments: XNAT does not "
+                                "fill it in (describe it, or use it once as a value)", node)
+        elif isinstance(node, n.ListValue):
+            for item in node.items:
+                self._check_argument_variables(item)
+
     def value_of(self, v, node=None):
         return self.read(v, node) if isinstance(v, TagPath) else v
 
-    def paths(self, args, node) -> list[TagPath]:
+    def paths(self, args, node, strict: bool = False) -> list[TagPath]:
         out = []
         for a in args:
             if isinstance(a, list):
-                out.extend(self.paths(a, node))
+                out.extend(self.paths(a, node, strict))
             elif isinstance(a, TagPath):
                 out.append(a)
             elif isinstance(a, str):
-                out.append(self.path_from_string(a, node))
+                out.append(self.path_from_string(a, node, strict))
             else:
                 raise self.fail("expected tag paths as arguments", node)
         return out
 
-    def path_from_string(self, text: str, node) -> TagPath:
+    def path_from_string(self, text: str, node, strict: bool = False) -> TagPath:
         try:
-            return parse_path(text)
+            return parse_path(text, strict)
         except PathError:
             raise self.fail("not a tag path string", node) from None
 
@@ -101,9 +127,67 @@ class Run:
             raise self.fail(str(exc), node) from None
 
     def read(self, path: TagPath, node) -> str | None:
-        """The first element ``path`` names (paths used as values are wildcard-free)."""
+        """The element ``path`` names (paths used as values are wildcard-free).
+
+        As in XNAT, reading through sequences that are not there creates them (and their items),
+        and reading a private tag by a creator the file lacks adds that creator element.
+        """
+        if path.is_singular:
+            target = self._read_target(path, node)
+            if target is not None and is_sequence(target.container, target.tag):
+                raise self.fail("a sequence has no value to read (XNAT fails here)", node)
+            return None if target is None else self.read_target(target)
         targets = [t for t in (self.resolve(path, node) if node else resolve(self.ds, path)) if t.item is None]
         return self.read_target(targets[0]) if targets else None
+
+    def _read_target(self, path: TagPath, node) -> Target | None:
+        """XNAT's read: an absent sequence on the way is created with one empty item."""
+        container, prefix = self.ds, ""
+        for step in path.steps[:-1]:
+            if not isinstance(step.item, int):
+                raise self.fail("a sequence step read as a value needs an item number (XNAT fails here)", node)
+            tag = step.pattern.concrete(container, create=True)
+            if tag not in container:
+                container.add_new(tag, "SQ", Sequence([Dataset()]))
+            elif not is_sequence(container, tag):
+                return None
+            items = container[tag].value
+            if step.item >= len(items):
+                return None
+            prefix += f"{fmt_tag(tag)}[{step.item}]/"
+            container = items[step.item]
+        tag = path.last.pattern.concrete(container, create=True)
+        return Target(container, tag, prefix + fmt_tag(tag)) if tag in container else None
+
+    def peek(self, path: TagPath, node) -> str | None:
+        """A value read without creating anything (equals[] reads this way in XNAT 6.6.0)."""
+        targets = [t for t in self.resolve(path, node) if t.item is None]
+        return self.read_target(targets[0]) if targets else None
+
+    def present(self, path: TagPath, node) -> bool:
+        """isPresent: an unknown creator is looked up in the group's first private block (XNAT 6.6.0)."""
+        last = path.last.pattern
+        if last.creator is not None:
+            container = self.ds
+            for step in path.steps[:-1]:
+                tag = step.pattern.concrete(container)
+                if tag is None or tag not in container or not is_sequence(container, tag):
+                    return False
+                items = container[tag].value or []
+                index = step.item if isinstance(step.item, int) else 0
+                if index >= len(items):
+                    return False
+                container = items[index]
+            tag = last.concrete(container)
+            if tag is None:
+                group = int(last.group, 16)
+                blocks = sorted(int(t) & 0xFF for t in container.keys()
+                                if int(t) >> 16 == group and 0x10 <= (int(t) & 0xFFFF) <= 0xFF)
+                if not blocks:
+                    return False
+                tag = (group << 16) | (blocks[0] << 8) | int(last.element, 16)
+            return tag in container
+        return bool(self.resolve(path, node))
 
     @staticmethod
     def read_target(t: Target) -> str | None:
@@ -129,29 +213,75 @@ class Run:
         if t.item is not None:
             raise PathError("a sequence item cannot be assigned a value")
         before = self.read_target(t)
-        write_element(t.container, t.tag, "" if text is None else str(text))
+        write_element(t.container, t.tag, "" if text is None else str(text),
+                      default_charset="SpecificCharacterSet" not in self.ds)
         self.record(t, before, self.read_target(t))
 
     def delete(self, t: Target) -> None:
         before = self._describe(t)
-        if t.item is not None:
-            del t.container[t.tag].value[t.item]
+        if t.item == "all":  # [%]: XNAT removes the sequence
+            t = Target(t.container, t.tag, t.path.rsplit("[", 1)[0])
+            before = self._describe(t)
+            if t.tag in t.container:
+                del t.container[t.tag]
+                self.changes.append(Change(t.path, keyword(t.container, t.tag), before, None))
+            return
+        if t.item is not None:  # XNAT empties the item and keeps it, so later items keep their numbers
+            item = t.container[t.tag].value[t.item]
+            if not len(item):
+                return
+            for tag in list(item.keys()):
+                del item[tag]
         elif t.tag in t.container:
             del t.container[t.tag]
         else:
             return
         self.changes.append(Change(t.path, keyword(t.container, t.tag), before, None))
 
+    def delete_path(self, path: TagPath, node) -> None:
+        if path.last.item == "%" and path.last.pattern is not None:  # every item: the whole sequence goes
+            seen = set()
+            for t in reversed(self.resolve(path, node)):
+                if t.item is not None and (id(t.container), t.tag) not in seen:
+                    seen.add((id(t.container), t.tag))
+                    self.delete(Target(t.container, t.tag, t.path, "all"))
+            return
+        for t in reversed(self.resolve(path, node)):
+            self.delete(t)
+
     def assign(self, path: TagPath, value, node, if_exists: bool = False) -> None:
         text = _as_str(value)
-        targets = [t for t in self.resolve(path, node) if t.item is None]
+        if text is None:  # XNAT: ':=' from an absent element (or a function that found nothing) changes
+            if not if_exists:  # nothing; '?=' empties the elements that are there
+                return
+            text = ""
+        if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None and len(path.steps) == 1:
+            targets = self._first_private_match(path.last.pattern)
+        else:
+            targets = [t for t in self.resolve(path, node) if t.item is None]
+            if if_exists:  # '?=' over a wildcard leaves sequences alone
+                targets = [t for t in targets if not is_sequence(t.container, t.tag)]
         try:
             if not targets and not if_exists and path.is_singular and text is not None:
                 targets = [ensure(self.ds, path)]
             for t in targets:
+                if value is None and t.tag in t.container and _vr(t.container, t.tag) in _NOT_TEXT:
+                    raise self.fail(f"{fmt_tag(t.tag)} cannot be emptied from an absent value (XNAT fails here)", node)
                 self.write(t, text)
         except (ValueTypeError, PathError) as exc:
             raise self.fail(str(exc), node) from None
+
+    def _first_private_match(self, pattern) -> list[Target]:
+        """XNAT 6.6.0's '?=' on ``(gggg,{CREATOR}ee)``: the first element of the group (in tag order)
+        whose last two digits match ``ee`` and that is the creator element or lies in its block."""
+        blocks = {block for block, _ in pattern._blocks(self.ds)}
+        for tag in sorted(int(t) for t in self.ds.keys()):
+            if not pattern.group_matches(tag >> 16) or not pattern._digits_match(pattern.element, tag & 0xFF, 2):
+                continue
+            low = tag & 0xFFFF
+            if (0x10 <= low <= 0xFF and low in blocks) or (low > 0xFF and (low >> 8) in blocks):
+                return [Target(self.ds, tag, fmt_tag(tag))]
+        return []
 
     # ---- whole-dataset operations ------------------------------------------------------
     def _datasets(self, ds: Dataset, prefix: str, into_private: bool = True):
@@ -169,6 +299,9 @@ class Run:
 
     def retain_private(self, paths: list[TagPath]) -> None:
         keep = set()
+        # XNAT 6.6.0 keeps a creator element (gggg,00bb) when a path (gggg,{CREATOR}ee) names it
+        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10)
+        named = [p.last.pattern for p in paths if p.last.pattern.creator is not None]
         for path in paths:
             for t in resolve(self.ds, path):
                 keep.add((id(t.container), t.tag))
@@ -180,17 +313,29 @@ class Run:
             for tag in private:
                 if 0x10 <= (tag & 0xFFFF) <= 0xFF and tag in ds:
                     block = (tag & 0xFFFF0000) | ((tag & 0xFF) << 8)
-                    if not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
+                    kept = any(pat.creator == (element_str(ds, tag) or "").strip() and pat.group_matches(tag >> 16)
+                               and pat._digits_match(pat.element, tag & 0xFF, 2) for pat in named)
+                    if not kept and not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
     def blank_known_values(self, known: set[str]) -> None:
-        for ds, prefix in list(self._datasets(self.ds, "")):
+        """Empty every element, file meta included (as XNAT does), whose value is one of ``known``."""
+        meta = getattr(self.ds, "file_meta", None)
+        datasets = list(self._datasets(self.ds, "")) + ([(meta, "")] if meta is not None else [])
+        for ds, prefix in datasets:
             for tag in [int(t) for t in ds.keys()]:
                 elem = ds.get_item(tag)
                 if elem.VR in BINARY_VRS or elem.VR == "SQ" or tag == 0x7FE00010 or is_sequence(ds, tag):
                     continue
                 if element_str(ds, tag) in known:
                     self.write(Target(ds, tag, prefix + fmt_tag(tag)), "")
+
+    def read_root(self, tag: int) -> str | None:
+        return element_str(self.ds, tag)
+
+    def every(self, tag: int) -> list[Target]:
+        """The element ``tag`` at every nesting level."""
+        return [Target(ds, tag, prefix + fmt_tag(tag)) for ds, prefix in list(self._datasets(self.ds, "")) if tag in ds]
 
     def lookup(self, category: str, key: str, node) -> str:
         if self.context.lookup is None:
@@ -205,13 +350,24 @@ class Run:
         self.changes.append(Change("(7FE0,0010)", "PixelData", "<pixel data>", f"<pixel data: {description}>"))
 
 
+def _vr(ds, tag):
+    vr = ds.get_item(tag).VR
+    if vr is None:  # implicit VR, not yet read
+        vr = ds[tag].VR
+    return vr
+
+
+_NOT_TEXT = BINARY_VRS | {"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT", "UN"}
+
+
 def _as_str(v):
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, list):
-        return "\\".join(_as_str(x) or "" for x in v)
+    if isinstance(v, list):  # XNAT writes a list as Java prints it
+        from .functions import java_list
+        return java_list(v)
     return str(v)
 
 
@@ -240,11 +396,11 @@ def _assign(run, s):
 
 def _initialize(run, s):
     run.variables[s.name] = run.eval(s.value)
+    run.assigned.add(s.name)
 
 
 def _delete(run, s):
-    for t in reversed(run.resolve(s.path, s)):
-        run.delete(t)
+    run.delete_path(s.path, s)
 
 
 def _call(run, s):

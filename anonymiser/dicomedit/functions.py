@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from .dates import DateError, seconds_for, shift
 from .pixels import PixelEditError, blank_rectangle
-from .tagpath import PathError
+from .tagpath import PathError, TagPath
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ def refuse(name: str, reason: str) -> None:
 
 
 refuse("getURL", "scripts have no network access")
+refuse("mapUID", "XNAT keeps its UID map in the server's memory from file to file, which a script run cannot reproduce")
 
 
 def flatten(args) -> list:
@@ -63,6 +64,8 @@ def hashed_uid(value: str) -> str:
 
 
 def _text(v) -> str:
+    if isinstance(v, list):
+        return java_list(v)
     return "" if v is None else str(v)
 
 
@@ -86,7 +89,8 @@ def message_format(pattern: str, args: list) -> str:
             if not key.isdigit():
                 raise ValueError("format placeholders are {0}, {1}, ...")
             k = int(key)
-            out.append(_text(args[k]) if k < len(args) else pattern[i:j + 1])
+            # Java's MessageFormat writes "null" for an absent value
+            out.append(("null" if args[k] is None else str(args[k])) if k < len(args) else pattern[i:j + 1])
             i = j + 1
         else:
             out.append(ch)
@@ -97,32 +101,37 @@ def message_format(pattern: str, args: list) -> str:
 # ---- strings ------------------------------------------------------------------------------
 @function("format", 1)
 def _format(run, a, node):
-    try:
-        return message_format(_text(a[0]), a[1:])
+    try:  # a list argument (collectValues) gives one argument per value
+        return message_format(_text(a[0]), flatten(a[1:]))
     except ValueError as exc:
         raise run.fail(str(exc), node)
 
 
+def _present(run, value, node, name):
+    """XNAT fails when a string function gets an absent element (the file is refused)."""
+    if value is None:
+        raise run.fail(f"{name} of an absent element", node)
+    return _text(value)
+
+
 @function("lowercase", 1, 1)
 def _lower(run, a, node):
-    return None if a[0] is None else str(a[0]).lower()
+    return _present(run, a[0], node, "lowercase").lower()
 
 
 @function("uppercase", 1, 1)
 def _upper(run, a, node):
-    return None if a[0] is None else str(a[0]).upper()
+    return _present(run, a[0], node, "uppercase").upper()
 
 
 @function("replace", 3, 3)
 def _replace(run, a, node):
-    return None if a[0] is None else str(a[0]).replace(_text(a[1]), _text(a[2]))
+    return _present(run, a[0], node, "replace").replace(_text(a[1]), _text(a[2]))
 
 
 @function("substring", 2, 3)
 def _substring(run, a, node):
-    if a[0] is None:
-        return None
-    s = str(a[0])
+    s = _present(run, a[0], node, "substring")
     try:
         begin = int(a[1])
         end = int(a[2]) if len(a) > 2 else len(s)
@@ -135,7 +144,22 @@ def _substring(run, a, node):
 
 @function("concatenate", 1)
 def _concat(run, a, node):
-    return "".join(_text(v) for v in flatten(a))
+    return "".join(java_list(v) if isinstance(v, list) else _present(run, v, node, "concatenate") for v in a)
+
+
+def java_list(values) -> str:
+    """A list value as text, as Java prints a list: ``[a, b]``."""
+    return "[" + ", ".join(java_list(v) if isinstance(v, list) else _text(v) for v in values) + "]"
+
+
+@function("normalizeString", 1, 2)
+def _normalize(run, a, node):
+    """Every non-ASCII character becomes the replacement (default ``_``)."""
+    if a[0] is None:
+        return None
+    text = _text(a[0])
+    replacement = _text(a[1]) if len(a) > 1 else "_"
+    return "".join(ch if ord(ch) < 128 else replacement for ch in text)
 
 
 @function("urlEncode", 1, 1)
@@ -152,8 +176,8 @@ def _url_param(run, a, node):
 @function("match", 3, 3, regex_args=(1,))
 def _match(run, a, node):
     if a[0] is None:
-        return None
-    m = run.search(_text(a[1]), str(a[0]), node)
+        raise run.fail("match of an absent element", node)
+    m = run.search(_text(a[1]), _text(a[0]), node)
     try:
         return m.group(int(a[2])) if m else None
     except (IndexError, ValueError):
@@ -162,13 +186,102 @@ def _match(run, a, node):
 
 @function("isPresent", 1, paths=True)
 def _is_present(run, a, node):
-    return any(run.resolve(p, node) for p in run.paths(a, node))
+    """True when every argument names an element that is there (XNAT 6.6.0)."""
+    return all(run.present(p, node) for p in run.paths(a, node))
+
+
+@function("valueAt", 1, 1)
+def _value_at(run, a, node):
+    return a[0]
+
+
+@function("collectValues", 1, paths=True)
+def _collect(run, a, node):
+    """The values of the elements the paths name, as Java prints a list: ``[a, b]``."""
+    values = []
+    for path in run.paths(a, node):
+        found = [run.read_target(t) for t in run.resolve(path, node) if t.item is None]
+        values.extend(reversed(found) if not path.is_singular else found)
+    return ["" if v is None else v for v in values]
+
+
+def _truth(v) -> bool:
+    return v is True or (isinstance(v, str) and v.strip().lower() == "true")
+
+
+@function("true", 0, 0)
+def _true(run, a, node):
+    return True
+
+
+@function("false", 0, 0)
+def _false(run, a, node):
+    return False
+
+
+@function("and", 1)
+def _and(run, a, node):
+    return all(_truth(v) for v in flatten(a))
+
+
+@function("or", 1)
+def _or(run, a, node):
+    return any(_truth(v) for v in flatten(a))
+
+
+@function("equals", 2, 2, paths=True)
+def _equals(run, a, node):
+    """As XNAT 6.6.0 compares (newer DicomEdit may differ): a tag path argument is compared as a
+    path, not by its value, so it equals only the same path; a function that found nothing (null)
+    equals only null; anything else compares as text."""
+    if any(isinstance(v, TagPath) for v in a):
+        return all(isinstance(v, TagPath) for v in a) and _text(a[0]) == str(a[1])
+    if a[0] is None or a[1] is None:
+        return a[0] is None and a[1] is None
+    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list
+        return a[0] == a[1]
+    return _text(a[0]) == _text(a[1])
+
+
+@function("ismatch", 2, 2, regex_args=(1,))
+def _ismatch(run, a, node):
+    if a[0] is None:
+        raise run.fail("ismatch of an absent element", node)
+    return run.fullmatch(_text(a[1]), _text(a[0]), node) is not None
+
+
+@function("scalePatientAgeAndDobFromStudyDate", 0, 0)
+def _scale_age(run, a, node):
+    """Ages over 89 become 089Y; a birth date more than 89 years (365.24 days each) before the study
+    date moves forward by the excess days, everywhere in the data set (XNAT's rule, written anew)."""
+    from datetime import date
+    def parse(text):
+        try:
+            return date(int(text[:4]), int(text[4:6] or 1), int(text[6:8] or 1)) if text and len(text) >= 4 else None
+        except ValueError:
+            return None
+    dob, study = parse((run.read_root(0x00100030) or "").strip()), parse((run.read_root(0x00080020) or "").strip())
+    if dob is not None and study is None:
+        return None  # XNAT stops here: no study date to measure the age from, ages left as they are
+    if dob is not None:
+        excess = (study - dob).days - round(365.24 * 89)
+        if excess > 0:
+            for target in run.every(0x00100030):
+                value = run.read_target(target)
+                if value and value.strip():
+                    run.write(target, shift(value.strip(), excess * 86400))
+    age = (run.read_root(0x00101010) or "").strip()
+    if age and not (len(age) == 4 and age[:3].isdigit() and age[3] in "DWMY"):
+        raise run.fail("scalePatientAgeAndDobFromStudyDate: PatientAge (0010,1010) is not an age string", node)
+    if len(age) == 4 and age[3] == "Y" and age[:3].isdigit() and int(age[:3]) > 89:
+        for target in run.every(0x00101010):
+            run.write(target, "089Y")
 
 
 # ---- UIDs ---------------------------------------------------------------------------------
 @function("hashUID", 1, 2)
 def _hash_uid(run, a, node):
-    return None if a[0] is None else hashed_uid(str(a[0]))
+    return None if a[0] is None else hashed_uid(_text(a[0]))
 
 
 @function("newUID", 0, 0)
@@ -178,62 +291,180 @@ def _new_uid(run, a, node):
 
 @function("hashUIDList", 1, paths=True)
 def _hash_uid_list(run, a, node):
+    seen = set()  # an element named by two paths is hashed once
     for path in run.paths(a, node):
         for target in run.resolve(path, node):
+            if (id(target.container), target.tag, target.item) in seen:
+                continue
+            seen.add((id(target.container), target.tag, target.item))
             old = run.read_target(target)
             if old:
                 run.write(target, "\\".join(hashed_uid(v) if v else v for v in old.split("\\")))
 
 
 # ---- dates --------------------------------------------------------------------------------
-@function("shiftDateByIncrement", 2, 2)
+def _date_arg(run, arg, node, vrs: tuple, name: str):
+    """(value, VR) of a date argument; XNAT fails on an absent or empty one and on another VR."""
+    vr = None
+    if isinstance(arg, TagPath):
+        targets = [t for t in run.resolve(arg, node) if t.item is None]
+        if not targets:
+            raise run.fail(f"{name} of an absent element", node)
+        elem = targets[0].container[targets[0].tag]
+        vr = elem.VR
+        if vr not in vrs:
+            raise run.fail(f"{name} needs an element with VR {' or '.join(vrs)}", node)
+        arg = run.read_target(targets[0])
+    if arg is None or str(arg).strip() == "":
+        raise run.fail(f"{name} of an empty value", node)
+    return str(arg), vr
+
+
+def _shift_value(value: str, vr: str | None, seconds: int) -> str:
+    return shift(value, seconds)
+
+
+@function("shiftDateByIncrement", 2, 2, paths=True)
 def _shift_date(run, a, node):
+    value, vr = _date_arg(run, a[0], node, ("DA",), "shiftDateByIncrement")
     try:
-        return shift(a[0], seconds_for(a[1], "days"))
+        return shift(value, seconds_for(_text(run.value_of(a[1], node)), "days"))
     except DateError as exc:
         raise run.fail(str(exc), node) from None
 
 
-@function("shiftDateTimeByIncrement", 2, 3)
+@function("shiftDateTimeByIncrement", 2, 3, paths=True)
 def _shift_datetime(run, a, node):
+    value, vr = _date_arg(run, a[0], node, ("DA", "DT"), "shiftDateTimeByIncrement")
     try:
-        return shift(a[0], seconds_for(a[1], a[2] if len(a) > 2 else "seconds"))
+        units = _text(run.value_of(a[2], node)) if len(a) > 2 else "seconds"
+        return _shift_value(value, vr, seconds_for(_text(run.value_of(a[1], node)), units))
     except DateError as exc:
         raise run.fail(str(exc), node) from None
+
+
+@function("shiftDateTimeListByIncrement", 2, 3, paths=True)
+def _shift_list(run, a, node):
+    """``shiftDateTimeListByIncrement[{paths}, increment, units]``: XNAT fails, when it runs, unless
+    the first argument is a list and the units are given."""
+    if not isinstance(a[0], list) or len(a) < 3:
+        raise run.fail("shiftDateTimeListByIncrement takes a {list} of tag paths, an increment and its units", node)
+    units = _text(run.value_of(a[2], node))
+    try:
+        seconds = seconds_for(_text(run.value_of(a[1], node)), units)
+    except DateError as exc:
+        raise run.fail(str(exc), node) from None
+    _shift_targets(run, run.paths(a[0], node), seconds, node, "shiftDateTimeListByIncrement", strict=True)
+
+
+@function("reject", 0, 1)
+def _reject(run, a, node):
+    """XNAT refuses the file when the argument is true, or when there is none."""
+    if not a or a[0] is True or (isinstance(a[0], str) and a[0].strip().lower() == "true"):
+        raise run.fail("the script rejects this file (reject[])", node)
+
+
+def _shift_targets(run, paths, seconds, node, name, strict=False):
+    for path in paths:
+        for target in run.resolve(path, node):
+            if target.item is not None:
+                continue
+            value = run.read_target(target)
+            if value is None or value.strip() == "":
+                continue  # XNAT skips an empty date
+            vr = target.container[target.tag].VR
+            if vr not in ("DA", "DT"):
+                raise run.fail(f"{name} shifts DA and DT elements", node)
+            try:
+                run.write(target, _shift_value(value, vr, seconds))
+            except DateError as exc:
+                # shiftDateTimeSequenceByIncrement leaves text that is no date as it is, and fails on a
+                # date that is no day of the calendar; shiftDateTimeListByIncrement fails on both
+                if strict or "calendar" in str(exc):
+                    raise run.fail(f"{name}: {exc}", node) from None
+                continue
 
 
 @function("shiftDateTimeSequenceByIncrement", 2, paths=True)
 def _shift_in_place(run, a, node):
     try:
         seconds = seconds_for(_text(run.value_of(a[0], node)), "seconds")
-        for path in run.paths(a[1:], node):
-            for target in run.resolve(path, node):
-                run.write(target, shift(run.read_target(target), seconds))
     except DateError as exc:
         raise run.fail(str(exc), node) from None
+    _shift_targets(run, run.paths(a[1:], node), seconds, node, "shiftDateTimeSequenceByIncrement")
 
 
 # ---- dataset-wide edits -------------------------------------------------------------------
-@function("set", 2, 2)
+def engine_path_text(path) -> str:
+    """How XNAT prints a tag path given where a value is expected (``set``): ``30060020[0]/00080050``."""
+    parts = []
+    for step in path.steps:
+        if step.depth is not None:
+            parts.append(step.depth)
+            continue
+        p = step.pattern
+        text = f'{p.group}"{p.creator}"10{p.element}' if p.creator is not None else p.group + p.element
+        parts.append(text + ("" if step.item is None else f"[{step.item}]"))
+    return "/".join(parts)
+
+
+@function("set", 2, 2, paths=True)
 def _set(run, a, node):
+    if isinstance(a[1], TagPath):
+        a = [a[0], engine_path_text(a[1])]
+    elif a[1] is None:  # set[] of nothing empties the element
+        a = [a[0], ""]
+    elif isinstance(a[0], TagPath):
+        raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node)
     try:
-        run.assign(run.path_from_string(_text(a[0]), node), a[1], node)
+        run.assign(run.path_from_string(_text(a[0]), node, strict=True), a[1], node)
     except PathError:
         raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node) from None
 
 
 @function("delete", 1, paths=True)
 def _delete(run, a, node):
+    for path in run.paths(a, node, strict=True):
+        run.delete_path(path, node)
+
+
+@function("removeTags", 1, paths=True)
+def _remove_tags(run, a, node):
     for path in run.paths(a, node):
-        for target in reversed(run.resolve(path, node)):
-            run.delete(target)
+        run.delete_path(path, node)
 
 
-@function("blankValues", 0)
+@function("blankValues", 0, paths=True)
 def _blank(run, a, node):
-    known = {str(v) for v in flatten(a) if v is not None}
+    """Tag paths (wildcards allowed) are emptied; a string empties every element with that value."""
+    known = set()
+    for v in flatten(a):
+        if isinstance(v, str):
+            known.add(v)
+        elif v is not None:
+            known.update(run.read_target(t) for t in run.resolve(v, node) if t.item is None)
+            pattern = v.last.pattern
+            if pattern is not None and pattern.creator is not None and len(v.steps) == 1:
+                # XNAT 6.6.0 also matches the creator element (gggg,00ee) itself when ee fits
+                for block, group in pattern._blocks(run.ds):
+                    if pattern._digits_match(pattern.element, block, 2):
+                        known.add(run.read_root((group << 16) | block))
+    known.discard(None)
+    known.discard("")
     if known:
         run.blank_known_values(known)
+
+
+@function("mapReferencedUIDs", 2, paths=True)
+def _map_referenced(run, a, node):
+    """Each UID at the paths becomes a new UID under the prefix, the same value the same UID in one run."""
+    mapping = run.variables.setdefault(" mapped UIDs", {})
+    for path in run.paths(a[1:], node):
+        for target in run.resolve(path, node):
+            old = run.read_target(target)
+            if old is not None:  # an empty UID gets a new one too
+                run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))
+                                             for v in old.split("\\")))
 
 
 @function("retainPrivateTags", 0, paths=True)

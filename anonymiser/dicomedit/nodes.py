@@ -133,6 +133,9 @@ class VariableInfo:
     export_field: str | None = None
     assigned: bool = False
     referenced: bool = False
+    required: bool = False  # XNAT asks the context for it (described, or used outside function arguments)
+    filled: bool = False  # XNAT fills it in for function arguments (used outside them, or described hidden/const)
+    where: tuple | None = None  # (line, column) where the script first names it
 
 
 @dataclass(frozen=True)

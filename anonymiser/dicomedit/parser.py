@@ -19,7 +19,9 @@ from . import nodes as n
 from .limits import MAX_BYTES, MAX_LINES, MAX_NESTING, MAX_REGEX_LENGTH
 from .tagpath import PathError, Step, TagPath, TagPattern
 
-SUPPORTED_VERSION = re.compile(r"6\.[0-9]+")
+_BACKSLASH_NEWLINE = re.compile(r"\\\r?\n")
+# XNAT 1.8.10 (DicomEdit 6.6.0) runs "6.0" to "6.6" and refuses "6.7" and later
+SUPPORTED_VERSION = re.compile(r"6\.[0-6]")
 _FRIENDLY = {"TAG": "a tag like (0010,0010)", "STRING": "a quoted string", "ID": "a name",
              "NUMBER": "a number", "_NL": "a new line", "INT": "an item number", "$END": "end of script",
              "COMPARE": "a comparison (=, !=, ~, !~)", "SEQ_WILDCARD": "a sequence wildcard (*, +, .)",
@@ -34,8 +36,8 @@ def _parser() -> lark.Lark:
 
 
 def _unescape(token: str) -> str:
-    body = token[1:-1]
-    return re.sub(r'\\([\\"])', r"\1", body)
+    """XNAT's reading of a string literal: ``\\\\`` is one backslash, every other escape stays as written."""
+    return token[1:-1].replace("\\\\", "\\")
 
 
 def _err(msg: str, node_or_line, column=None, name=None) -> ScriptError:
@@ -243,6 +245,7 @@ def parse_program(text: str, name: str | None = None) -> n.Program:
     if not isinstance(text, str):
         raise ScriptError("script text must be a string", path=name)
     _scan_limits(text, name)
+    text = _BACKSLASH_NEWLINE.sub("", text)  # XNAT joins a line ending in a backslash with the next one
     try:
         statements = _ToAst().transform(_parser().parse(text + "\n", start="start"))
     except lark.exceptions.UnexpectedCharacters as exc:
@@ -272,10 +275,29 @@ def _strip_where(exc: ScriptError) -> str:
     return reason[len(prefix):] if reason.startswith(prefix) else reason
 
 
-def parse_path(text: str) -> TagPath:
-    """A tag path given as a string (``set``, ``retainPrivateTags["(0029,{X}XX)"]``)."""
+_PLAIN_STEP = re.compile(r"\(\s*([0-9A-Fa-f]{4})\s*,\s*([0-9A-Fa-f]{4})\s*\)(?:\[([0-9]+)\])?")
+
+
+def parse_path(text: str, strict: bool = False) -> TagPath:
+    """A tag path given as a string (``retainPrivateTags["(0029,{X}XX)"]``).
+
+    ``strict``: XNAT 6.6.0's ``delete[]`` and ``set[]`` read their string with a parser of their own
+    that takes plain tags, ``(gggg,eeee)``, private groups included, through sequences with item
+    numbers, and nothing else (no wildcards, creators, a last item number).
+    """
     if len(text) > MAX_REGEX_LENGTH:
         raise PathError("tag path string too long")
+    if strict:
+        steps = []
+        parts = text.strip().split("/")
+        for i, part in enumerate(parts):
+            m = _PLAIN_STEP.fullmatch(part.strip())
+            if not m or (i < len(parts) - 1) != (m.group(3) is not None):
+                raise PathError("delete[] and set[] take plain tags, sequences with item numbers: "
+                                "\"(0010,0010)\", \"(3006,0020)[0]/(3006,0026)\"")
+            item = int(m.group(3)) if m.group(3) is not None else None
+            steps.append(Step(pattern=TagPattern(m.group(1).upper(), m.group(2).upper()), item=item))
+        return TagPath(tuple(steps))
     try:
         return _ToAst().transform(_parser().parse(text.strip(), start="tagpath")).path
     except (lark.exceptions.LarkError, ScriptError) as exc:

@@ -53,7 +53,14 @@ class Script:
 
     def apply(self, ds: Dataset, context: ScriptContext | None = None) -> Changes:
         """Edit ``ds`` in place; return the changes (``.echoes`` holds echo output)."""
-        run = Run(self, ds, context or ScriptContext())
+        context = context or ScriptContext()
+        missing = [k for k, v in self.program.variables.items()
+                   if v.required and not v.assigned and k not in context.variables]
+        if missing:  # XNAT refuses the file before it runs a statement
+            line, column = self.program.variables[sorted(missing)[0]].where or (None, None)
+            raise ScriptError("missing value for script-required variable(s): " + ", ".join(sorted(missing)),
+                              path=self.name, line=line, column=column)
+        run = Run(self, ds, context)
         sop_before = _sop_uid(ds)
         execute_all(run, self.program.statements)
         _sync_media_storage_uid(ds, sop_before, run.changes)

@@ -52,6 +52,13 @@ class TagPattern:
                 raise PathError("a private creator needs an odd group")
         elif len(element) != 4:
             raise PathError("a tag has four element digits: (gggg,eeee)")
+        last = group[3].upper()
+        if last == "X":  # XNAT's lexer: the group's last digit says even (public) or odd (private)
+            raise PathError("the last digit of a group is a digit, '#' (odd) or '@' (even), not 'X'")
+        if creator is None and last in "13579BDF#":
+            raise PathError("a private tag names its creator: (gggg,{CREATOR}ee)")
+        if creator is not None and last not in "13579BDF#":
+            raise PathError("a private creator needs an odd group")
         return cls(group.upper(), element.upper(), creator)
 
     @property
@@ -245,8 +252,12 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
                     _walk(items[n], steps, i + 1, f"{here}[{n}]/", out, seen, depth + 1)
 
 
-def ensure(ds: Dataset, path: TagPath) -> Target:
-    """The element a wildcard-free path names, creating sequences, items and private blocks."""
+def ensure(ds: Dataset, path: TagPath, create_leaf: bool = True) -> Target | None:
+    """The element a wildcard-free path names, creating sequences, items and private blocks.
+
+    With ``create_leaf=False`` (reading) the sequences and items on the way and an absent private
+    creator are still created, as XNAT does, but ``None`` is returned when the element is absent.
+    """
     container, prefix = ds, ""
     for step in path.steps[:-1]:
         tag = step.pattern.concrete(container, create=True)
@@ -265,4 +276,6 @@ def ensure(ds: Dataset, path: TagPath) -> Target:
             and container is ds:
         container = ds.file_meta
     tag = step.pattern.concrete(container, create=True)
+    if not create_leaf and tag not in container:
+        return None
     return Target(container, tag, prefix + fmt_tag(tag))

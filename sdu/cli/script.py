@@ -1,7 +1,8 @@
 """`sdu script check FILE` and `sdu script dry-run FILE DICOM`: DicomEdit 6 scripts.
 
-dry-run prints element values (before and after) to the terminal only: it never logs them and
-never writes the DICOM file.
+dry-run prints element values (before and after, as text or ``--json``) to the terminal only:
+old values are identifiable, so it is a site-side tool; it never logs them and never writes the
+DICOM file.
 """
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def check(file: Path) -> None:
         script = _load(file)
     click.echo(f"{file}: OK, DicomEdit {script.version or '6 (no version statement)'}, "
                f"{script.statement_count} statements")
+    if script.version is None:
+        click.echo('  warning: no version line: XNAT runs such a script with DicomEdit 4, SDU with DicomEdit 6; '
+                   'add version "6.6" so both do the same')
     for info in script.variables.values():
         flags = [f for f, on in (("hidden", info.hidden), ("const", info.constant), ("set by script", info.assigned),
                                  ("from context", info.referenced and not info.assigned)) if on]
@@ -57,19 +61,33 @@ def _vars(pairs) -> dict[str, str]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dicom", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="A variable XNAT would supply (project, subject, session, modalityLabel, ...).")
-def dry_run(file: Path, dicom: Path, variables: tuple[str, ...]) -> None:
-    """Apply FILE to an in-memory copy of DICOM and show each change; nothing is written."""
+              help="A variable XNAT would supply (project, subject, session, ...).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Every changed element as JSON: tag path, keyword, VR, old and new value (old values are "
+                   "identifiable: a site-side tool).")
+def dry_run(file: Path, dicom: Path, variables: tuple[str, ...], as_json: bool) -> None:
+    """Apply FILE to an in-memory copy of DICOM and show each change; nothing is written.
+
+    Old values are the file's own, identifiable values: they go to this terminal only, never to a
+    log. Run it at the site.
+    """
+    import json
+
     from anonymiser.dicomedit import ScriptContext
+    from anonymiser.dicomedit.dryrun import dry_run as run_dry
     from sdu.dicomfiles import read_dataset
     with sdu_errors():
         script = _load(file)
         ds = read_dataset(dicom)
-        changes = script.apply(ds, ScriptContext(variables=_vars(variables)))
-    for change in changes:
-        before = "(absent)" if change.before is None else change.before
-        after = "(removed)" if change.after is None else change.after
-        click.echo(f"{change.path} {change.keyword}: {before} → {after}")
-    for line in changes.echoes:
+        result = run_dry(script, ds, ScriptContext(variables=_vars(variables)))
+    if as_json:
+        click.echo(json.dumps({"script": str(file), "dicom": str(dicom), **result}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"note: {result['note']}")
+    for change in result["changes"]:
+        before = "(absent)" if change["old"] is None else change["old"]
+        after = "(removed)" if change["new"] is None else change["new"]
+        click.echo(f"{change['path']} {change['keyword']}: {before} → {after}")
+    for line in result["echoes"]:
         click.echo(f"echo: {line}")
-    click.echo(f"{len(changes)} change(s); {dicom} was not modified")
+    click.echo(f"{len(result['changes'])} change(s); {dicom} was not modified")

@@ -20,7 +20,7 @@ def _write(tmp_path, text, name="s.das"):
 
 
 def test_check_reports_statements_and_variables(tmp_path):
-    path = _write(tmp_path, default_site_script())
+    path = _write(tmp_path, default_site_script() + "describe modalityLabel hidden\n")
     result = CliRunner().invoke(cli, ["script", "check", str(path)])
     assert result.exit_code == 0, result.output
     assert "OK, DicomEdit 6.6" in result.output and "statements" in result.output
@@ -60,3 +60,32 @@ def test_real_subprocess_check(tmp_path):
     bad = _write(tmp_path, 'version "6.6"\n-(0010,0010) := x\n', "bad.das")
     proc = subprocess.run([str(sdu), "script", "check", str(bad)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 6 and "line 2, column 14" in proc.stderr
+
+
+def test_dry_run_json_lists_every_changed_element(tmp_path):
+    import json
+    dicom = get_testdata_file("CT_small.dcm")
+    digest = hashlib.sha256(open(dicom, "rb").read()).hexdigest()
+    path = _write(tmp_path, 'version "6.6"\n(0010,0010) := subject\n-(0010,0030)\n-(0010,1002)[0]\n'
+                            '(0019,{NOBODY}02) = "x" ? (0010,4000) := "never"\n(0010,1002)[1]/(0010,0020) := "X"\n')
+    result = CliRunner().invoke(cli, ["script", "dry-run", str(path), dicom, "--var", "subject=S-9", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert "identifiable" in out["note"]
+    by_path = {c["path"]: c for c in out["changes"]}
+    assert by_path["(0010,0010)"] == {"path": "(0010,0010)", "keyword": "PatientName", "vr": "PN",
+                                      "old": "CompressedSamples^CT1", "new": "S-9"}
+    assert by_path["(0010,0030)"]["new"] is None and by_path["(0010,0030)"]["old"] == ""
+    # the emptied item's elements, the creator a read added, the element in the second item
+    assert by_path["(0010,1002)[0]/(0010,0020)"]["new"] is None
+    assert by_path["(0019,0011)"] == {"path": "(0019,0011)", "keyword": "PrivateCreator", "vr": "LO",
+                                      "old": None, "new": "NOBODY"}
+    assert by_path["(0010,1002)[1]/(0010,0020)"]["old"] == "1234ABCD" and by_path["(0010,1002)[1]/(0010,0020)"]["new"] == "X"
+    assert len(out["changes"]) == 6
+    assert hashlib.sha256(open(dicom, "rb").read()).hexdigest() == digest
+
+
+def test_check_warns_about_a_script_without_version(tmp_path):
+    path = _write(tmp_path, "-(0010,0010)\n")
+    result = CliRunner().invoke(cli, ["script", "check", str(path)])
+    assert result.exit_code == 0 and "DicomEdit 4" in result.output

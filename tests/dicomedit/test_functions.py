@@ -95,6 +95,8 @@ def test_date_shift_in_place_over_sequences(small_study, run):
 
 def test_bad_date_and_unit_are_script_errors(ct_small, run):
     with pytest.raises(ScriptError, match="not a DICOM date"):
+        run('echo shiftDateByIncrement["2020-01-01", 1]', ct_small)
+    with pytest.raises(ScriptError, match="needs an element with VR DA"):  # XNAT: a PN is no date
         run('echo shiftDateByIncrement[(0010,0010), 1]', ct_small)
     with pytest.raises(ScriptError, match="unknown increment unit"):
         run('echo shiftDateTimeByIncrement[(0008,0020), 1, "fortnights"]', ct_small)
@@ -113,7 +115,7 @@ def test_lookup_uses_the_context_table_and_fails_closed(ct_small):
 
 
 def test_set_uses_a_path_string(rtstruct, run):
-    run('set["(0010,0010)", subject]\nset["(3006,0020)[1]/(3006,0026)", "Renamed"]', rtstruct)
+    run('describe subject hidden\nset["(0010,0010)", subject]\nset["(3006,0020)[1]/(3006,0026)", "Renamed"]', rtstruct)
     assert rtstruct.PatientName == "SUBJ01" and rtstruct.StructureSetROISequence[1].ROIName == "Renamed"
 
 
@@ -176,6 +178,7 @@ def test_alter_pixels_bad_request_is_a_script_error(ct_small, run):
 def test_every_registered_function_is_exercised_here():
     import inspect
     import sys
-    source = inspect.getsource(sys.modules[__name__]) + open(__file__.replace("test_functions", "test_parser")).read()
+    source = inspect.getsource(sys.modules[__name__]) + open(__file__.replace("test_functions", "test_parser")).read() \
+        + open(__file__.replace("test_functions", "test_xnat_semantics")).read()
     unused = [name for name, spec in REGISTRY.items() if spec.impl is not None and f"{name}[" not in source]
     assert unused == []

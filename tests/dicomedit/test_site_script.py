@@ -75,7 +75,9 @@ def test_rt_references_stay_consistent(anonymised):
 
 
 def test_site_then_project_script(small_study):
-    project = 'version "6.6"\n(0010,0010) := format["{0}_{1}", project, (0010,0010)]\n(0008,1030) := "project"'
+    # XNAT fills in 'project' for a function argument only when the script declares it
+    project = ('version "6.6"\ndescribe project hidden\n(0010,0010) := format["{0}_{1}", project, (0010,0010)]\n'
+               '(0008,1030) := "project"')
     chain = load_scripts([("site.das", default_site_script()), ("project.das", project)])
     ds = pydicom.dcmread(small_study.ct[0])
     changes = chain.apply(ds, CONTEXT)
