@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Callable
 
 from sdu import audit, site
-from sdu.dicomfiles import check_complete, heavy_first, iter_candidate_files
+from sdu.dicomfiles import RT_SOP_CLASS_ROOT, check_complete, iter_candidate_heads
 from sdu.errors import ConfigError, NotDicomError
 from sdu.linkage import LinkageStore, SubjectLink
 
-from .batchterms import gather
+from . import batchterms
 from .options import AnonymiseOptions
 from .report import AnonymiseReport, FileOutcome
 from .single import Settings, anonymise_file
@@ -88,7 +88,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     _check_destination(dest)
 
     skipped = []
-    paths = heavy_first([str(p) for p in iter_candidate_files(src, skipped)])
+    paths, batch_names = _discover(src, skipped, options.limits.max_element)
     with LinkageStore(linkage_path) as store:
         known = dict(store.db.execute("SELECT patient_id, subject_id FROM subjects WHERE trial=?",
                                       (options.trial_id,)).fetchall())
@@ -96,8 +96,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
                                          (options.trial_id,)).fetchall())
     if options.subject_id or options.session_id:
         _check_manual_subject(paths, options, known)
-    settings = Settings(options, key, str(src), str(dest), known, sessions,
-                        batch_names=gather(paths, options.limits.max_element))
+    settings = Settings(options, key, str(src), str(dest), known, sessions, batch_names=batch_names)
     report = AnonymiseReport(str(src), str(dest), options.trial_id, options.site_id,
                              ["basic", *options.profile_options], [],
                              [{"path": os.path.relpath(s.path, src), "reason": s.reason} for s in skipped],
@@ -133,6 +132,17 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
     audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok,
                  verified=report.verified, **report.counts())
     return report
+
+
+def _discover(src: Path, skipped: list, limit: int) -> tuple[list[str], tuple[str, ...]]:
+    """Every DICOM file below ``src``, RT objects first (they take longest: a pool should not end
+    on one), and every person name the batch holds (:mod:`.batchterms`): one read per file."""
+    names: set[str] = set()
+    rt, other = [], []
+    for path, head in iter_candidate_heads(src, skipped, batchterms.HEAD):
+        batchterms.scan_file(str(path), names, limit, head)
+        (rt if RT_SOP_CLASS_ROOT in head[:512] else other).append(str(path))
+    return rt + other, tuple(sorted(names))
 
 
 def _run_id() -> str:

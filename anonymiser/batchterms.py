@@ -33,27 +33,33 @@ def gather(paths: list[str], limit: int = 1 << 30) -> tuple[str, ...]:
     ``limit`` bytes of a file are read (the element cap: a larger header is refused anyway)."""
     names: set[str] = set()
     for path in paths:
-        _scan_file(path, names, limit)
+        scan_file(path, names, limit)
     return tuple(sorted(names))
 
 
-def _scan_file(path: str, names: set, limit: int) -> None:
+def scan_file(path: str, names: set, limit: int, head: bytes | None = None) -> None:
+    """Add the PN values of one file to ``names``; ``head``: its first bytes, when already read
+    (at least :data:`HEAD` of them, or the whole file)."""
     try:
-        with open(path, "rb") as f:
-            buf = f.read(HEAD)
-            full = len(buf) < HEAD
-            while True:
-                found = _Found()
-                try:
-                    _scan(buf, found)
-                except _Short:
-                    if not full:
+        buf = head
+        if buf is None:
+            with open(path, "rb") as f:
+                buf = f.read(HEAD)
+        full = len(buf) < HEAD
+        while True:
+            found = _Found()
+            try:
+                _scan(buf, found)
+            except _Short:
+                if not full:
+                    with open(path, "rb") as f:
+                        f.seek(len(buf))
                         buf += f.read(max(0, limit - len(buf)))
-                        full = True
-                        continue
-                except (Decline, struct.error, ValueError, KeyError, RecursionError):
-                    pass
-                break
+                    full = True
+                    continue
+            except (Decline, struct.error, ValueError, KeyError, RecursionError):
+                pass
+            break
     except OSError:
         return
     decode = _decoder(found.charset)

@@ -242,10 +242,7 @@ class Walker:
             values = [p.decode(self.codec).rstrip("\0 ") for p in parts]
         except UnicodeError:
             raise Decline("text that does not decode") from None
-        scrub = self.ctx.scrub
-        if not any(scrub.search(v) for v in values):
-            return None
-        new = [scrub.sub(v) for v in values]
+        new = [self.ctx.scrub.cleaned(v) for v in values]
         if new == values:
             return None
         try:

@@ -199,6 +199,10 @@ def _subject_source(terms: Terms) -> str | None:
 _TOKEN = re.compile(r"[^\W\d_]+")
 
 
+#: How many distinct text values a scrubber remembers (bounded memory, whatever the batch).
+CLEANED_MEMO = 4096
+
+
 class Scrubber:
     """Finds and replaces identifiers in one text value (``search``, ``sub``): the subject's own
     terms in every spelling (one compiled pattern), every person name of the batch (each word
@@ -223,6 +227,8 @@ class Scrubber:
         people_source = personnames.candidate_source()
         source = f"(?P<s>{subject})|{people_source}" if subject else f"(?P<s>(?!))|{people_source}"
         self.pattern = re.compile(source, re.IGNORECASE)
+        #: Text -> cleaned text: a series repeats the same descriptions in every file.
+        self._cleaned: dict[str, str] = {}
 
     def _batch_spans(self, text: str) -> list[tuple[int, int]]:
         """Words (and two words written as one name: ``O Brien``, ``Smith-Jones``) of the batch's names."""
@@ -235,6 +241,15 @@ class Scrubber:
                 spans.append(m.span())
             prev = m
         return spans
+
+    def cleaned(self, text: str) -> str:
+        """``text`` with every identifier replaced (:meth:`sub` after :meth:`search`), remembered."""
+        done = self._cleaned.get(text)
+        if done is None:
+            done = self.sub(text) if self.search(text) else text
+            if len(self._cleaned) < CLEANED_MEMO:
+                self._cleaned[text] = done
+        return done
 
     def search(self, text: str) -> bool:
         """Anything to look at (a pre-test: :meth:`sub` may still leave the text as it is)."""

@@ -132,6 +132,13 @@ def main() -> None:
     sweep = [int(s) for s in args.sweep.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
     env = {**os.environ, "SDU_SITE_DIR": str(work / "site")}
+    # Every tool runs from compiled bytecode, as pip leaves an installed package (the peers'
+    # wheels are compiled at install; an editable SDU under PYTHONDONTWRITEBYTECODE would not be).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(str(root / d) for d in ("sdu", "anonymiser", "verifier", "validator", "intake", "approval"))],
+                   check=False, env=env)
     try:
         t = time.perf_counter()
         if args.rt_batch:

@@ -65,10 +65,18 @@ def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) 
     DICOMDIR, an unreadable file or folder, a symbolic link leaving ``root``, a second path to a
     file already met. Links inside ``root`` are followed once.
     """
+    return (path for path, _ in iter_candidate_heads(root, errors))
+
+
+def iter_candidate_heads(root: str | Path, errors: list[Skipped] | None = None,
+                         size: int = 600) -> Iterator[tuple[Path, bytes]]:
+    """:func:`iter_candidate_files` with each file's first ``size`` bytes (read once, for the
+    caller's own look at the header)."""
     skip = errors.append if errors is not None else (lambda s: None)
     root = Path(root)
     if root.is_file():
-        yield root
+        with open(root, "rb") as f:
+            yield root, f.read(size)
         return
     top = Path(os.path.realpath(root))
     seen_dirs: set[tuple[int, int]] = set()
@@ -112,7 +120,7 @@ def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) 
             seen_files.add((st.st_dev, st.st_ino))
             try:
                 with open(path, "rb") as f:
-                    head = f.read(600)
+                    head = f.read(max(size, 600))
             except OSError as exc:
                 skip(Skipped(str(path), f"cannot read file: {exc.strerror}"))
                 continue
@@ -122,7 +130,7 @@ def iter_candidate_files(root: str | Path, errors: list[Skipped] | None = None) 
             elif kind is None:
                 skip(Skipped(str(path), _why_not(head)))
             else:
-                yield path
+                yield path, head
 
     yield from visit(root)
 

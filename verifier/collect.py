@@ -14,7 +14,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from sdu.dicomfiles import heavy_first, iter_candidate_files, read_dataset
+from sdu.dicomfiles import RT_SOP_CLASS_ROOT, iter_candidate_heads, read_dataset
 from sdu.errors import NotDicomError
 from sdu.linkage import LinkageStore
 
@@ -159,7 +159,10 @@ def _collect_batch(_context, paths: list[Path]) -> list[Collected]:
 
 
 def collect_folder(folder: Path, workers: int) -> Collected:
-    paths = heavy_first(list(iter_candidate_files(folder)))
+    rt, other = [], []  # RT objects first (a pool should not end on one); one read of each head
+    for path, head in iter_candidate_heads(folder):
+        (rt if RT_SOP_CLASS_ROOT in head[:512] else other).append(path)
+    paths = rt + other
     total = Collected()
     for batch in run_batches(_collect_batch, None, paths, workers):
         for part in batch:

@@ -47,7 +47,7 @@ def _union(a: Tree, b: Tree) -> Tree:
     return out
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=None)  # never evicted: anonymiser.iod remembers verdicts by tree identity
 def _modules_tree(modules: tuple[str, ...]) -> Tree:
     trees, index = _trees(), document()["modules"]
     out: Tree = {}
