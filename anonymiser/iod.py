@@ -48,11 +48,14 @@ def judge(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[bool, T
     key = (id(tree), tag, wire_vr, top)
     verdict = _JUDGED.get(key)
     if verdict is None:
-        verdict = _JUDGED[key] = _judge(tree, tag, wire_vr, top)
+        verdict = _judge(tree, tag, wire_vr, top)
+        if len(_JUDGED) < MEMO_LIMIT:  # bounded, whatever tags a hostile file invents
+            _JUDGED[key] = verdict
     return verdict
 
 
 #: (id of tree, tag, wire VR, top level) -> verdict; bounded by the tags of the IODs met.
+MEMO_LIMIT = 1 << 16
 _JUDGED: dict[tuple, tuple[bool, Tree | None]] = {}
 
 

@@ -247,7 +247,7 @@ class Scrubber:
         done = self._cleaned.get(text)
         if done is None:
             done = self.sub(text) if self.search(text) else text
-            if len(self._cleaned) < CLEANED_MEMO:
+            if len(self._cleaned) < CLEANED_MEMO and len(text) <= 1024:  # bounded memory
                 self._cleaned[text] = done
         return done
 
