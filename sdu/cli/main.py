@@ -16,7 +16,7 @@ from ..logs import quiet_dicom_libraries
 #: Command name -> module of this package defining ``command`` (imported when the command runs:
 #: a step does not pay for the others' imports).
 COMMANDS = {name: name for name in ("anonymise", "verify", "linkage", "demo", "script", "validate", "relabel",
-                                    "protocols", "receive", "watch", "store")}
+                                    "protocols", "receive", "watch", "store", "upload")}
 
 
 class LazyGroup(click.Group):
