@@ -102,7 +102,7 @@ def _schema(name: str) -> bytes:
 class _Reply(Exception):
     def __init__(self, status: int, body: bytes | str | dict | list = b"", ctype: str | None = None,
                  headers: dict | None = None):
-        self.status, self.headers = status, headers or {}
+        self.status, self.headers, self.obj = status, headers or {}, body
         if isinstance(body, (dict, list)):
             body, ctype = json.dumps(body).encode(), ctype or "application/json"
         elif isinstance(body, str):
@@ -172,6 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reply(404, "Not found")
         except _Reply as reply:
             status, out, ctype = reply.status, reply.body, reply.ctype
+            if query.get("format") == "csv" and isinstance(reply.obj, dict) and "ResultSet" in reply.obj:
+                out, ctype = shapes.result_csv(reply.obj), "text/csv"
             headers.update(reply.headers)
         except XnatError as exc:
             status, out, ctype = exc.status, exc.message.encode(), "text/plain"

@@ -18,6 +18,20 @@ def result_set(rows: list[dict], title: str = "") -> dict:
     return {"ResultSet": {"Result": rows, "totalRecords": str(len(rows)), "title": title}}
 
 
+def result_csv(result: dict) -> bytes:
+    """A ResultSet as ``format=csv`` (what pyxnat asks for): a header line of the columns, then rows."""
+    import csv
+    import io
+
+    rows = result["ResultSet"]["Result"]
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
 def item(xsi_type: str, fields: dict, children: list | None = None) -> dict:
     return {"meta": {"create_event_id": 1, "xsi:type": xsi_type, "isHistory": False, "start_date": ""},
             "data_fields": fields, "children": children or []}
@@ -28,7 +42,7 @@ def items(one: dict) -> dict:
 
 
 def project_row(p: dict) -> dict:
-    return {**p, "URI": f"/data/projects/{p['ID']}"}
+    return {**p, "alias": "", "URI": f"/data/projects/{p['ID']}"}
 
 
 def project_item(p: dict) -> dict:

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from xnat_scenario import ADMIN, PASSWORD
 from xnatemu import Emulator
-
-ADMIN, PASSWORD = "admin", "emulated-admin-pw"
 
 
 @pytest.fixture
