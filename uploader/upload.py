@@ -139,7 +139,13 @@ def _connect(options: UploadOptions, creds):
         return xnat.connect(options.url, user=creds.user, password=creds.password, verify=options.verify_tls,
                             loglevel="ERROR", extension_types=False, default_timeout=120)
     except exceptions.XNATLoginFailedError:
-        raise UploadAuthError(f"the server refused the credentials from {creds.source}") from None
+        # xnatpy reports any non-200 login answer so; a 5xx is transient, only 401/403 is a refusal.
+        import requests
+        probe = requests.get(options.url.rstrip("/") + "/data/auth", auth=(creds.user, creds.password),
+                             verify=options.verify_tls, timeout=60)
+        if probe.status_code in (401, 403):
+            raise UploadAuthError(f"the server refused the credentials from {creds.source}") from None
+        raise ConnectionError(f"login did not succeed (HTTP {probe.status_code} now): transient") from None
     except exceptions.XNATAuthError:
         raise UploadAuthError(f"login with the credentials from {creds.source} did not succeed") from None
 
@@ -174,11 +180,24 @@ def _import(session, folder: Path, plan: Plan, options: UploadOptions, journal: 
                     content_type="application/zip", retries=1))
                 src = response.text.strip().removeprefix("/data")
                 journal.mark("prearchived", src)
-            retry("archive", lambda: session.post("/data/services/archive",
-                                                  query={"src": src, "overwrite": "append"}))
+            exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
+            retry("archive", lambda: _archive(session, src, exp_uri))
     finally:
         zipped.unlink(missing_ok=True)
     journal.mark("imported")
+
+
+def _archive(session, src: str, exp_uri: str) -> None:
+    """Archive the prearchive session; an entry already gone (archived by an attempt whose answer
+    was lost) is fine when the session is in the archive."""
+    from xnat.exceptions import XNATResponseError
+
+    try:
+        session.post("/data/services/archive", query={"src": src, "overwrite": "append"})
+    except XNATResponseError as exc:
+        if status_of(exc) != 404:
+            raise
+        session.get_json(exp_uri)
 
 
 def _drop_stale_prearchive(session, project: str, plan: Plan, retry) -> None:
