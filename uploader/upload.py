@@ -116,8 +116,9 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     finally:
         try:
             session.disconnect()
-        except Exception:  # noqa: BLE001 - the connection may be gone; nothing to clean up then
-            pass
+        except Exception:  # noqa: BLE001 - the connection is gone: close locally, nothing left to end
+            from xnat.session import BaseXNATSession
+            BaseXNATSession.disconnect(session)
     result = UploadResult(options.project, options.share, plan.subject, plan.session, plan.count, plan.bytes,
                           time.perf_counter() - started, resumed, checks)
     audit.record("upload", ok=result.ok, files=plan.count, dicom=len(plan.dicom),
