@@ -138,7 +138,7 @@ def _connect(options: UploadOptions, creds):
 
     try:
         return xnat.connect(options.url, user=creds.user, password=creds.password, verify=options.verify_tls,
-                            loglevel="ERROR", extension_types=False, default_timeout=120)
+                            loglevel="ERROR", no_parse_model=True, default_timeout=120)
     except exceptions.XNATLoginFailedError:
         # xnatpy reports any non-200 login answer so; a 5xx is transient, only 401/403 is a refusal.
         import requests
