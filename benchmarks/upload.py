@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +23,12 @@ import zipfile
 from pathlib import Path
 
 import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main() -> int:
@@ -37,8 +45,6 @@ def main() -> int:
     from approval import approve
     from sdu.studygen import StudySpec, generate_study
     from uploader import UploadOptions, upload
-    from uploader.journal import Journal, manifest_digest  # noqa: F401 - the journal is reset per run
-    from xnatemu import Emulator
 
     study = generate_study(work / "study", StudySpec(slices=args.slices, rows=args.size, columns=args.size))
     out = work / "out"
@@ -53,34 +59,41 @@ def main() -> int:
             z.write(p, p.relative_to(out).as_posix())
 
     best_sdu = best_raw = float("inf")
-    with Emulator("bench", "bench-pw") as emu:
-        emu.archive.create_project("SITE")
-        emu.archive.create_project("TRIAL")
+    port = _free_port()
+    env = {**os.environ, "XNATEMU_USER": "bench", "XNATEMU_PASS": "bench-pw"}
+    server = subprocess.Popen([sys.executable, "-m", "xnatemu", "--port", str(port), "--project", "SITE",
+                               "--project", "TRIAL"], env=env, stdout=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.stdout.readline()
         for run in range(args.repeat):
             for p in (work / "site" / "uploads").glob("*.json"):
                 p.unlink()
-            for e in list(emu.archive.experiments):
-                emu.archive.experiments.pop(e)
+            label = f"SDU{run}"
             start = time.perf_counter()
-            result = upload(out, UploadOptions(emu.url, "SITE", "TRIAL"))
+            result = upload(out, UploadOptions(url, "SITE", "TRIAL"))
             best_sdu = min(best_sdu, time.perf_counter() - start)
             assert result.ok
-            for e in list(emu.archive.experiments):
-                emu.archive.experiments.pop(e)
             http = requests.Session()
             http.auth = ("bench", "bench-pw")
+            http.delete(f"{url}/data/projects/SITE/subjects/{result.subject}").raise_for_status()
             start = time.perf_counter()
             with open(zipped, "rb") as f:
-                r = http.post(emu.url + "/data/services/import", data=f, headers={"Content-Type": "application/zip"},
+                r = http.post(url + "/data/services/import", data=f, headers={"Content-Type": "application/zip"},
                               params={"import-handler": "DICOM-zip", "overwrite": "append", "Direct-Archive": "true",
                                       "dest": f"/archive/projects/SITE/subjects/RAW/experiments/RAW{run}"})
             r.raise_for_status()
             for p in others:
                 with open(p, "rb") as f:
-                    http.put(f"{emu.url}/data/projects/SITE/subjects/RAW/experiments/RAW{run}/resources/R/files/"
+                    http.put(f"{url}/data/projects/SITE/subjects/RAW/experiments/RAW{run}/resources/R/files/"
                              f"{p.name}", data=f, params={"overwrite": "true"}).raise_for_status()
             best_raw = min(best_raw, time.perf_counter() - start)
+            http.delete(f"{url}/data/projects/SITE/subjects/RAW").raise_for_status()
             http.close()
+            del label
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
     mb = total / 1e6
     sdu_rate, raw_rate = mb / best_sdu, mb / best_raw
     print(f"{len(dicom)} DICOM + {len(others)} other files, {mb:.1f} MB")

@@ -31,6 +31,12 @@ class Plan:
     dicom: list[Item] = field(default_factory=list)
     resources: dict[str, list[Item]] = field(default_factory=dict)
 
+    def ensure_md5(self, folder: Path) -> None:
+        """MD5 of every file not hashed yet (the zip stream hashes the DICOM as it sends them)."""
+        for item in self.dicom + [i for v in self.resources.values() for i in v]:
+            if not item.md5:
+                item.md5 = _md5(Path(folder) / item.rel)
+
     @property
     def count(self) -> int:
         return len(self.dicom) + sum(len(v) for v in self.resources.values())
@@ -76,7 +82,7 @@ def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str]
     labels, dicom, resources = set(), [], {}
     for rel, (size, sha) in sorted(files.items()):
         path = folder / rel
-        item = Item(rel, size, sha, _md5(path))
+        item = Item(rel, size, sha)
         parts = rel.split("/")
         if rel.startswith("sdu-report.") and len(parts) == 1:
             resources.setdefault(REPORTS, []).append(item)

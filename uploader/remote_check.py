@@ -32,17 +32,16 @@ def _rows(session, uri: str) -> list[dict]:
 
 
 def remote_files(session, exp_uri: str) -> tuple[list[dict], dict[str, list[dict]]]:
-    """(files of every scan resource, {session resource label: files})."""
-    scans = []
-    for scan in _rows(session, f"{exp_uri}/scans"):
-        for res in _rows(session, f"{exp_uri}/scans/{scan['ID']}/resources"):
-            scans += _rows(session, f"{exp_uri}/scans/{scan['ID']}/resources/{res['label']}/files")
+    """(files of every scan resource, {session resource label: files}); ``scans/ALL/files`` is
+    XNAT's wildcard listing of all scans' files in one answer."""
+    scans = _rows(session, f"{exp_uri}/scans/ALL/files")
     resources = {res["label"]: _rows(session, f"{exp_uri}/resources/{res['label']}/files")
                  for res in _rows(session, f"{exp_uri}/resources")}
     return scans, resources
 
 
 def check(session, exp_uri: str, plan: Plan, where: str) -> RemoteCheck:
+    """Compare the session at ``exp_uri`` with the plan (whose MD5s :meth:`Plan.ensure_md5` filled)."""
     scans, resources = remote_files(session, exp_uri)
     problems, compared = [], 0
 

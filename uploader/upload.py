@@ -16,9 +16,10 @@ trial's project.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -109,6 +110,7 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
                                      ("session", exp_uri, plan.session)):
                 retry(f"share {kind}", lambda: _share(session, uri, options.share, label))
             journal.mark("shared")
+        plan.ensure_md5(folder)
         checks = [retry("remote check", lambda: check(session, exp_uri, plan, options.project))]
         if options.share:
             shared_uri = f"/data/projects/{options.share}/subjects/{plan.subject}/experiments/{plan.session}"
@@ -151,40 +153,73 @@ def _connect(options: UploadOptions, creds):
         raise UploadAuthError(f"login with the credentials from {creds.source} did not succeed") from None
 
 
-def _zip(folder: Path, plan: Plan) -> Path:
-    fd, name = tempfile.mkstemp(prefix="sdu-upload-", suffix=".zip")
-    os.close(fd)
-    with zipfile.ZipFile(name, "w", zipfile.ZIP_STORED) as z:
-        for item in plan.dicom:
-            z.write(folder / item.rel, "/".join(item.rel.split("/")[2:]))
-    return Path(name)
+class _ZipStream:
+    """The DICOM files as a zip (stored, not deflated: DICOM pixel data hardly compresses), written
+    by a thread into a pipe while the request body reads from it: no temporary copy on disk, and
+    each file is read once (its MD5 taken on the way for the remote check)."""
+
+    def __init__(self, folder: Path, plan: Plan):
+        self.error: BaseException | None = None
+        read_fd, write_fd = os.pipe()
+        self.reader = os.fdopen(read_fd, "rb", buffering=1 << 20)
+        self._thread = threading.Thread(target=self._write, args=(folder, plan, os.fdopen(write_fd, "wb")),
+                                        daemon=True)
+        self._thread.start()
+
+    def _write(self, folder: Path, plan: Plan, out) -> None:
+        try:
+            with out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+                for item in plan.dicom:
+                    digest = hashlib.md5()
+                    with open(folder / item.rel, "rb") as src, z.open("/".join(item.rel.split("/")[2:]), "w",
+                                                                      force_zip64=item.size > 1 << 31) as dst:
+                        while chunk := src.read(1 << 20):
+                            digest.update(chunk)
+                            dst.write(chunk)
+                    item.md5 = digest.hexdigest()
+        except BrokenPipeError:  # the request stopped reading (a dropped connection): the retry starts over
+            pass
+        except BaseException as exc:  # noqa: BLE001 - reported by close()
+            self.error = exc
+
+    def close(self) -> None:
+        self.reader.close()
+        self._thread.join()
+        if self.error is not None:
+            raise UploadError(f"could not read a file to send ({type(self.error).__name__})")
+
+
+def _post_zip(session, options: UploadOptions, folder: Path, plan: Plan, query: dict) -> str:
+    """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session
+    (chunked: the zip is produced while it is sent); the answer is the session's URI."""
+    stream = _ZipStream(folder, plan)
+    try:
+        response = session.interface.post(options.url.rstrip("/") + "/data/services/import", params=query,
+                                          data=iter(lambda: stream.reader.read(1 << 20), b""), headers={"Content-Type": "application/zip"},
+                                          timeout=(30, 3600))
+    finally:
+        stream.close()
+    response.raise_for_status()
+    return response.text.strip()
 
 
 def _import(session, folder: Path, plan: Plan, options: UploadOptions, journal: Journal, retry) -> None:
     query = {"import-handler": "DICOM-zip", "overwrite": "append", "project": options.project,
              "subject": plan.subject, "session": plan.session}
-    zipped = _zip(folder, plan)
-    try:
-        if not options.prearchive:
-            query["dest"] = f"/archive/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
-            query["Direct-Archive"] = "true"
-            retry("import", lambda: session.upload_file("/data/services/import", zipped, verbose=False,
-                                                          method="post", query=dict(query),
-                                                          content_type="application/zip", retries=1))
-        else:
-            src = journal.value("prearchived")
-            if src is None:
-                _drop_stale_prearchive(session, options.project, plan, retry)
-                query["dest"] = f"/prearchive/projects/{options.project}"
-                response = retry("import (prearchive)", lambda: session.upload_file(
-                    "/data/services/import", zipped, verbose=False, method="post", query=dict(query),
-                    content_type="application/zip", retries=1))
-                src = response.text.strip().removeprefix("/data")
-                journal.mark("prearchived", src)
-            exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
-            retry("archive", lambda: _archive(session, src, exp_uri))
-    finally:
-        zipped.unlink(missing_ok=True)
+    if not options.prearchive:
+        query["dest"] = f"/archive/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
+        query["Direct-Archive"] = "true"
+        retry("import", lambda: _post_zip(session, options, folder, plan, dict(query)))
+    else:
+        src = journal.value("prearchived")
+        if src is None:
+            _drop_stale_prearchive(session, options.project, plan, retry)
+            query["dest"] = f"/prearchive/projects/{options.project}"
+            src = retry("import (prearchive)", lambda: _post_zip(session, options, folder, plan, dict(query)))
+            src = src.removeprefix("/data")
+            journal.mark("prearchived", src)
+        exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
+        retry("archive", lambda: _archive(session, src, exp_uri))
     journal.mark("imported")
 
 

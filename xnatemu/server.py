@@ -494,6 +494,12 @@ class _Handler(BaseHTTPRequestHandler):
                     experiment.scans[val] = Scan(val, query.get("type", ""), query.get("series_description", ""),
                                                  query.get("xsiType") or "xnat:otherDicomScanData")
                     raise _Reply(201, val)
+                if (val == "ALL" or "," in val) and segs[i + 2:i + 3] == ["files"] and method == "GET":
+                    # XNAT's scan wildcard: the files of every (or the listed) scan's resources.
+                    chosen = [s for sid, s in experiment.scans.items() if val == "ALL" or sid in val.split(",")]
+                    rows = [row for s in chosen for r in s.resources.values()
+                            for row in r.file_rows(f"/data/experiments/{experiment.id}/scans/{s.id}/resources/{r.label}")]
+                    raise _Reply(200, shapes.result_set(rows, "Files"))
                 scan = experiment.scans.get(val)
                 if scan is None:
                     raise _Reply(404, f"Unable to find scan '{val}'")

@@ -39,10 +39,20 @@ class Resource:
     content: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
 
+    _digests: dict = field(default_factory=dict, repr=False)
+
+    def digest(self, name: str) -> str:
+        """The file's MD5, computed once per stored content (XNAT keeps it in the catalog)."""
+        data = self.files[name]
+        cached = self._digests.get(name)
+        if cached is None or cached[0] is not data:
+            cached = self._digests[name] = (data, hashlib.md5(data).hexdigest())
+        return cached[1]
+
     def file_rows(self, uri: str) -> list[dict]:
         return [{"Name": name.rsplit("/", 1)[-1], "Size": str(len(data)), "URI": f"{uri}/files/{name}",
                  "collection": self.label, "file_tags": "", "file_format": self.format, "file_content": self.content,
-                 "cat_ID": str(self.id), "digest": hashlib.md5(data).hexdigest()}
+                 "cat_ID": str(self.id), "digest": self.digest(name)}
                 for name, data in sorted(self.files.items())]
 
     def row(self, element: str = "xnat:resourceCatalog") -> dict:
@@ -325,6 +335,7 @@ class Archive:
                 if old is not None and old != data and overwrite == "append":
                     raise XnatError(409, f"File '{name}' already exists with different content in scan {scan.id}")
                 res.files[name] = data
+                res.digest(name)
         return f"/data/archive/projects/{project}/subjects/{subject.label}/experiments/{exp.label}"
 
     def archive_prearchive(self, project: str, ts: str, folder: str, overwrite: str,
