@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -153,52 +151,48 @@ def _connect(options: UploadOptions, creds):
         raise UploadAuthError(f"login with the credentials from {creds.source} did not succeed") from None
 
 
-class _ZipStream:
-    """The DICOM files as a zip (stored, not deflated: DICOM pixel data hardly compresses), written
-    by a thread into a pipe while the request body reads from it: no temporary copy on disk, and
-    each file is read once (its MD5 taken on the way for the remote check)."""
+class _Sink:
+    """Where zipfile writes: the bytes collect here until the request body takes them."""
 
-    def __init__(self, folder: Path, plan: Plan):
-        self.error: BaseException | None = None
-        read_fd, write_fd = os.pipe()
-        self.reader = os.fdopen(read_fd, "rb", buffering=1 << 20)
-        self._thread = threading.Thread(target=self._write, args=(folder, plan, os.fdopen(write_fd, "wb")),
-                                        daemon=True)
-        self._thread.start()
+    def __init__(self):
+        self.parts: list[bytes] = []
 
-    def _write(self, folder: Path, plan: Plan, out) -> None:
-        try:
-            with out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
-                for item in plan.dicom:
-                    digest = hashlib.md5()
-                    with open(folder / item.rel, "rb") as src, z.open("/".join(item.rel.split("/")[2:]), "w",
-                                                                      force_zip64=item.size > 1 << 31) as dst:
-                        while chunk := src.read(1 << 20):
-                            digest.update(chunk)
-                            dst.write(chunk)
-                    item.md5 = digest.hexdigest()
-        except BrokenPipeError:  # the request stopped reading (a dropped connection): the retry starts over
-            pass
-        except BaseException as exc:  # noqa: BLE001 - reported by close()
-            self.error = exc
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
 
-    def close(self) -> None:
-        self.reader.close()
-        self._thread.join()
-        if self.error is not None:
-            raise UploadError(f"could not read a file to send ({type(self.error).__name__})")
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+def _zip_chunks(folder: Path, plan: Plan):
+    """The DICOM files as a zip (stored, not deflated: DICOM pixel data hardly compresses),
+    produced while the request sends it: no temporary copy, each file read once, its MD5 taken on
+    the way for the remote check. zipfile writes to a stream it cannot seek with data descriptors."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:
+        for item in plan.dicom:
+            digest = hashlib.md5()
+            with open(folder / item.rel, "rb") as src, z.open("/".join(item.rel.split("/")[2:]), "w",
+                                                              force_zip64=item.size > 1 << 31) as dst:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    yield sink.take()
+            item.md5 = digest.hexdigest()
+    yield sink.take()
 
 
 def _post_zip(session, options: UploadOptions, folder: Path, plan: Plan, query: dict) -> str:
     """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session
-    (chunked: the zip is produced while it is sent); the answer is the session's URI."""
-    stream = _ZipStream(folder, plan)
-    try:
-        response = session.interface.post(options.url.rstrip("/") + "/data/services/import", params=query,
-                                          data=iter(lambda: stream.reader.read(1 << 20), b""), headers={"Content-Type": "application/zip"},
-                                          timeout=(30, 3600))
-    finally:
-        stream.close()
+    (chunked transfer: the zip is produced while it is sent); the answer is the session's URI."""
+    response = session.interface.post(options.url.rstrip("/") + "/data/services/import", params=query,
+                                      data=(c for c in _zip_chunks(folder, plan) if c),
+                                      headers={"Content-Type": "application/zip"}, timeout=(30, 3600))
     response.raise_for_status()
     return response.text.strip()
 

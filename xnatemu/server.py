@@ -188,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, out, ctype = 500, f"Internal server error ({type(exc).__name__})".encode(), "text/plain"
         if status == 401:
             headers.setdefault("WWW-Authenticate", 'Basic realm="XNAT"')
+        if not path.startswith("/emulator/"):  # logged before answering: the log's order is the clients'
+            emu._log({"method": method, "path": path, "status": status, "bytes_in": len(body), "bytes_out": len(out)})
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(out)))
@@ -196,8 +198,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if method != "HEAD":
             self.wfile.write(out)
-        if not path.startswith("/emulator/"):
-            emu._log({"method": method, "path": path, "status": status, "bytes_in": len(body), "bytes_out": len(out)})
 
     def _emulator_api(self, emu: Emulator, method: str, path: str) -> None:
         if path == "/emulator/requests":
