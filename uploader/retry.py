@@ -25,6 +25,8 @@ def status_of(exc: BaseException) -> int | None:
 
 
 def transient(exc: BaseException) -> bool:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False  # an untrusted certificate does not get better by retrying
     if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                         ConnectionError, TimeoutError)):
         return True
@@ -43,6 +45,9 @@ def with_retries(step: str, fn, attempts: int = 6, backoff: float = 0.5):
             if code in (401, 403):
                 raise UploadAuthError(f"{step}: the server refused access ({code}): check the credentials and "
                                       "the account's access to the project") from None
+            if isinstance(exc, requests.exceptions.SSLError):
+                raise UploadError(f"{step}: TLS verification failed: the server's certificate is not trusted "
+                                  "(give its CA with --ca-bundle; verification is never turned off)") from None
             if not transient(exc) or attempt == attempts:
                 raise UploadError(f"{step}: failed after {attempt} attempt(s) ({type(exc).__name__}"
                                   f"{', HTTP ' + str(code) if code else ''})") from None

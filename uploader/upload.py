@@ -16,8 +16,10 @@ trial's project.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -44,7 +46,7 @@ class UploadOptions:
     prearchive: bool = False
     attach: tuple[str, ...] = ()
     token_file: str | None = None
-    verify_tls: bool | str = True  # True, or the path of a CA bundle
+    verify_tls: bool | str = True  # True, or the path of a CA bundle (never False)
     attempts: int = 6
     backoff: float = 0.5
 
@@ -76,6 +78,8 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     """Upload the approved ``folder``; raises :class:`UploadError` when it cannot complete or the
     remote check fails (:class:`approval` errors before anything is sent)."""
     started = time.perf_counter()
+    if options.verify_tls is False:
+        raise UploadError("TLS verification cannot be turned off; give the server's CA with a CA bundle")
     release = require_release(folder)  # before any connection
     folder = Path(folder)
     plan = make_plan(folder, release.files, list(options.attach))
@@ -84,6 +88,30 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     journal = Journal(manifest_digest(release.files), target)
     resumed = bool(journal.state["steps"] or journal.state["files"])
     retry = lambda step, fn: with_retries(step, fn, options.attempts, options.backoff)  # noqa: E731
+    with _ca_bundle(options.verify_tls):
+        return _send(folder, release, plan, creds, journal, resumed, options, retry, started)
+
+
+@contextlib.contextmanager
+def _ca_bundle(verify):
+    """A CA bundle path for this upload: xnatpy 0.8.1 passes only ``verify=False`` on to its
+    requests session, so a bundle is given the way requests reads it, ``$REQUESTS_CA_BUNDLE``
+    (restored afterwards). TLS verification itself is never turned off."""
+    if verify is True:
+        yield
+        return
+    saved = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = str(verify)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = saved
+
+
+def _send(folder, release, plan, creds, journal, resumed, options, retry, started) -> UploadResult:
     session = retry("connect", lambda: _connect(options, creds))
     try:
         exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"

@@ -44,7 +44,8 @@ SEARCH_ELEMENTS = ("xnat:projectData", "xnat:subjectData", "xnat:ctSessionData",
 class Emulator:
     """An emulated XNAT on ``host:port`` (port 0: a free one). ``start()``/``stop()`` or ``with``."""
 
-    def __init__(self, user: str = "admin", password: str = "admin", host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, user: str = "admin", password: str = "admin", host: str = "127.0.0.1", port: int = 0,
+                 ssl_context=None):
         self.archive = Archive()
         self.users: dict[str, dict] = {user: {"password": password, "admin": True, "projects": set()}}
         self.sessions: dict[str, str] = {}
@@ -55,6 +56,10 @@ class Emulator:
         self.httpd = ThreadingHTTPServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.emulator = self
+        self.scheme = "http"
+        if ssl_context is not None:  # HTTPS, as a real central XNAT answers
+            self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -63,7 +68,7 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        return f"http://{self.httpd.server_address[0]}:{self.port}"
+        return f"{self.scheme}://{self.httpd.server_address[0]}:{self.port}"
 
     def add_user(self, name: str, password: str, projects: set[str] | None = None, admin: bool = False) -> None:
         self.users[name] = {"password": password, "admin": admin, "projects": set(projects or ())}

@@ -205,5 +205,31 @@ def test_credentials_from_a_token_file_or_netrc_never_in_output_or_records(xnat_
         upload(anonymised_session, _options(xnat_server))
 
 
-def test_tls_is_verified_by_default():
-    assert UploadOptions("https://xnat.example", "P").verify_tls is True
+
+def test_tls_is_verified_unless_the_server_certificate_is_trusted(anonymised_session, tmp_path, monkeypatch):
+    """A self-signed HTTPS server is refused by default; trusted through --ca-bundle it works."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    approve(anonymised_session, "R. Physicist")
+    monkeypatch.setenv("SDU_XNAT_USER", ADMIN)
+    monkeypatch.setenv("SDU_XNAT_PASS", PASSWORD)
+    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    with Emulator(ADMIN, PASSWORD, ssl_context=context) as emu:
+        emu.archive.create_project("SITE01")
+        emu.archive.create_project("TRIAL")
+        assert emu.url.startswith("https://")
+        refused = CliRunner().invoke(cli, ["upload", str(anonymised_session), "--xnat", emu.url, "--project", "SITE01"])
+        assert refused.exit_code == 10 and "certificate is not trusted" in refused.output
+        assert not emu.archive.experiments
+        trusted = CliRunner().invoke(cli, ["upload", str(anonymised_session), "--xnat", emu.url, "--project", "SITE01",
+                                           "--share", "TRIAL", "--ca-bundle", str(cert)])
+        assert trusted.exit_code == 0, trusted.output
+        _assert_once_on_server(emu, anonymised_session)
