@@ -17,11 +17,11 @@ trial's project.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +112,11 @@ def _ca_bundle(verify):
 
 
 def _send(folder, release, plan, creds, journal, resumed, options, retry, started) -> UploadResult:
+    # The MD5s for the remote check are taken on the other core while the files are sent
+    # (hashlib releases the GIL), off the upload's critical path.
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="sdu-md5")
+    md5s = hashing.submit(plan.ensure_md5, folder)
+    hashing.shutdown(wait=False)
     session = retry("connect", lambda: _connect(options, creds))
     try:
         exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
@@ -136,7 +141,10 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
                                      ("session", exp_uri, plan.session)):
                 retry(f"share {kind}", lambda: _share(session, uri, options.share, label))
             journal.mark("shared")
-        plan.ensure_md5(folder)
+        try:
+            md5s.result()
+        except OSError as exc:
+            raise UploadError(f"could not read a file of the release ({type(exc).__name__})", path=folder) from None
         checks = [retry("remote check", lambda: check(session, exp_uri, plan, options.project))]
         if options.share:
             shared_uri = f"/data/projects/{options.share}/subjects/{plan.subject}/experiments/{plan.session}"
@@ -199,19 +207,16 @@ class _Sink:
 
 def _zip_chunks(folder: Path, plan: Plan):
     """The DICOM files as a zip (stored, not deflated: DICOM pixel data hardly compresses),
-    produced while the request sends it: no temporary copy, each file read once, its MD5 taken on
-    the way for the remote check. zipfile writes to a stream it cannot seek with data descriptors."""
+    produced while the request sends it: no temporary copy on disk. zipfile writes to a stream it
+    cannot seek with data descriptors."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:
         for item in plan.dicom:
-            digest = hashlib.md5()
             with open(folder / item.rel, "rb") as src, z.open("/".join(item.rel.split("/")[2:]), "w",
                                                               force_zip64=item.size > 1 << 31) as dst:
                 while chunk := src.read(1 << 20):
-                    digest.update(chunk)
                     dst.write(chunk)
                     yield sink.take()
-            item.md5 = digest.hexdigest()
     yield sink.take()
 
 

@@ -233,3 +233,19 @@ def test_tls_is_verified_unless_the_server_certificate_is_trusted(anonymised_ses
                                            "--share", "TRIAL", "--ca-bundle", str(cert)])
         assert trusted.exit_code == 0, trusted.output
         _assert_once_on_server(emu, anonymised_session)
+
+
+def test_attach_takes_only_approved_files(xnat_server, anonymised_session, tmp_path):
+    approve(anonymised_session, "R. Physicist")
+    outside = tmp_path / "unapproved.pdf"
+    outside.write_bytes(b"%PDF-1.4 not approved")
+    result = CliRunner().invoke(cli, ["upload", str(anonymised_session), "--xnat", xnat_server.url,
+                                      "--project", "SITE01", "--attach", str(outside)])
+    assert result.exit_code == 10 and "not a file of the approved folder" in result.output
+    assert xnat_server.requests == []
+    form = next(anonymised_session.rglob("consent-form.pdf"))
+    ok = CliRunner().invoke(cli, ["upload", str(anonymised_session), "--xnat", xnat_server.url,
+                                  "--project", "SITE01", "--share", "TRIAL", "--attach", str(form)])
+    assert ok.exit_code == 0, ok.output
+    exp = _assert_once_on_server(xnat_server, anonymised_session)
+    assert "consent-form.pdf" in exp.resources["ATTACHMENTS"].files
