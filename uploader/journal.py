@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 
 from sdu import site
 
@@ -56,6 +55,3 @@ class Journal:
             json.dump(self.state, f, indent=1)
         os.replace(tmp, self.path)
 
-
-def forget(path: Path) -> None:
-    Path(path).unlink(missing_ok=True)

@@ -88,8 +88,19 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     journal = Journal(manifest_digest(release.files), target)
     resumed = bool(journal.state["steps"] or journal.state["files"])
     retry = lambda step, fn: with_retries(step, fn, options.attempts, options.backoff)  # noqa: E731
-    with _ca_bundle(options.verify_tls):
-        return _send(folder, release, plan, creds, journal, resumed, options, retry, started)
+    try:
+        with _ca_bundle(options.verify_tls):
+            return _send(folder, release, plan, creds, journal, resumed, options, retry, started)
+    except UploadError as exc:  # a failed attempt is recorded too (reason texts carry no identifiers)
+        if not isinstance(exc, _Checked):
+            audit.record("upload", ok=False, reason=exc.reason, files=plan.count, project=options.project,
+                         share=options.share, subject=plan.subject, session=plan.session,
+                         manifest=manifest_digest(release.files))
+        raise
+
+
+class _Checked(UploadError):
+    """The remote check failed (already in the audit log with the counts)."""
 
 
 @contextlib.contextmanager
@@ -163,7 +174,7 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
                  manifest=manifest_digest(release.files))
     if not result.ok:
         problems = "; ".join(p for c in checks for p in c.problems)
-        raise UploadError(f"the remote copy does not match the release: {problems}", path=folder)
+        raise _Checked(f"the remote copy does not match the release: {problems}", path=folder)
     journal.mark("verified", True)
     return result
 

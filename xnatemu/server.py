@@ -33,7 +33,7 @@ from importlib import resources as package_files
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import shapes
-from .store import Archive, XnatError
+from .store import Archive, Scan, XnatError
 
 XNAT_VERSION = "1.8.10"
 #: Searchable data types (``GET /data/search/elements``): the session types the emulator files.
@@ -495,7 +495,6 @@ class _Handler(BaseHTTPRequestHandler):
                     rows = [shapes.scan_row(experiment, s) for s in experiment.scans.values()]
                     raise _Reply(200, shapes.result_set(rows, "Scans"))
                 if last and method == "PUT" and val not in experiment.scans:
-                    from .store import Scan
                     experiment.scans[val] = Scan(val, query.get("type", ""), query.get("series_description", ""),
                                                  query.get("xsiType") or "xnat:otherDicomScanData")
                     raise _Reply(201, val)

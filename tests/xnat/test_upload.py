@@ -164,7 +164,7 @@ def test_transient_server_errors_are_retried(xnat_server, anonymised_session):
     _assert_once_on_server(xnat_server, anonymised_session)
 
 
-def test_wrong_credentials_and_no_access_are_clear_errors(xnat_server, anonymised_session, monkeypatch):
+def test_wrong_credentials_and_no_access_are_clear_errors(xnat_server, anonymised_session, monkeypatch, site_dir):
     approve(anonymised_session, "R. Physicist")
     monkeypatch.setenv("SDU_XNAT_PASS", "not-the-password")
     result = CliRunner().invoke(cli, ["upload", str(anonymised_session), "--xnat", xnat_server.url,
@@ -177,6 +177,8 @@ def test_wrong_credentials_and_no_access_are_clear_errors(xnat_server, anonymise
     with pytest.raises(UploadAuthError, match=r"refused access \(403\)"):
         upload(anonymised_session, _options(xnat_server))
     assert not xnat_server.archive.experiments
+    entry = json.loads((site_dir / "audit.jsonl").read_text().splitlines()[-1])
+    assert entry["action"] == "upload" and entry["ok"] is False and "403" in entry["reason"]
 
 
 def test_credentials_from_a_token_file_or_netrc_never_in_output_or_records(xnat_server, anonymised_session,
