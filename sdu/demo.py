@@ -2,8 +2,10 @@
 
 Generates an identifiable coherent RT study (clinical-style ROI names), pushes it over DICOM to
 SDU's receiver into the identifiable store (as a PACS would), validates it against a bundled trial protocol, relabels the failing ROI names
-with the suggested TG-263 names, anonymises (verification included), and shows that the
-identifiable input fails verification. Each step is the same library call the CLI makes.
+with the suggested TG-263 names, anonymises (verification included), shows that the
+identifiable input fails verification, then approves the anonymised session and uploads it to a
+central XNAT (the emulator, :mod:`xnatemu`, started on loopback by the demo) into the site's
+project, shared into the trial's project. Each step is the same library call the CLI makes.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from .errors import SDUError
 from .studygen import CLINICAL_ROIS, StudySpec, generate_study
 
 DEMO_TRIAL = "EXAMPLE-PROSTATE"
+DEMO_SITE_PROJECT = "SITE01"
+DEMO_TRIAL_PROJECT = "EXAMPLE_PROSTATE"
 
 
 @dataclass
@@ -61,7 +65,50 @@ def run_demo(out: str | Path, slices: int = 60, size: int = 128, workers: int = 
     failing = sum(1 for f in raw.files if not f.ok)
     report.add("verify input (must fail)", not raw.ok,
                f"{failing} of {len(raw.files)} identifiable files fail, as they must")
+    _approve_and_upload(out / "anonymised", out, report)
     return report
+
+
+def _approve_and_upload(folder: Path, out: Path, report: DemoReport) -> None:
+    """Approve the verified session, upload it to an emulated central XNAT on loopback (with an
+    alias token, as a site would), and look for it in the site and the trial project."""
+    import json
+    import os
+    import secrets
+
+    import requests
+
+    from approval import approve
+    from uploader import UploadOptions, upload
+    from xnatemu import Emulator
+
+    record = approve(folder, "demo reviewer", "demo: verified output")
+    report.add("approve", True, f"{len(record['manifest'])} files bound by SHA-256 to the approval of "
+                                f"{record['user']!r}; any change afterwards blocks the upload")
+    password = secrets.token_urlsafe(16)
+    with Emulator("admin", password) as xnat:
+        for project in (DEMO_SITE_PROJECT, DEMO_TRIAL_PROJECT):
+            xnat.archive.create_project(project)
+        token = requests.get(xnat.url + "/data/services/tokens/issue", auth=("admin", password), timeout=30).json()
+        token_file = out / "xnat-token.json"
+        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({"alias": token["alias"], "secret": token["secret"]}, f)
+        result = upload(folder, UploadOptions(xnat.url, DEMO_SITE_PROJECT, DEMO_TRIAL_PROJECT,
+                                              token_file=str(token_file)))
+        site_check, trial_check = result.checks
+        scans = sum(len(e.scans) for e in xnat.archive.experiments.values())
+        report.add("upload to central XNAT (emulated on loopback)", site_check.ok,
+                   f"session {result.session} of subject {result.subject} in project {DEMO_SITE_PROJECT}: "
+                   f"{site_check.files} files ({scans} scans + attachments), {site_check.checksums} MD5s "
+                   "match the release")
+        auth = (token["alias"], token["secret"])
+        listed = requests.get(f"{xnat.url}/data/projects/{DEMO_TRIAL_PROJECT}/experiments", auth=auth,
+                              params={"format": "json"}, timeout=30).json()["ResultSet"]["Result"]
+        visible = [row["label"] for row in listed]
+        report.add("shared into the trial project", trial_check.ok and visible == [result.session],
+                   f"project {DEMO_TRIAL_PROJECT} lists session {', '.join(visible)}; the same "
+                   f"{trial_check.files} files seen through it")
 
 
 def _intake(files: list[Path], store_dir: Path, report: DemoReport) -> Path:

@@ -17,7 +17,7 @@ from ..logs import quiet_dicom_libraries
 #: a step does not pay for the others' imports).
 COMMANDS = {name: name for name in ("anonymise", "verify", "linkage", "demo", "script", "validate", "relabel",
                                     "protocols", "receive", "watch", "store",
-                                    "review", "approve", "audit")}
+                                    "review", "approve", "audit", "upload")}
 
 
 class LazyGroup(click.Group):

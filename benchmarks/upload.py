@@ -1,0 +1,107 @@
+"""Benchmark: MB/s of ``sdu upload`` to the XNAT emulator against a raw HTTP POST of the same
+bytes to the same server in the same run.
+
+    python benchmarks/upload.py [--slices 200] [--size 512] [--repeat 3]
+
+The study is generated, anonymised and approved once (not timed). ``sdu upload`` (the library call
+the CLI makes) is timed whole: the approval gate re-hashing every file, the zip, the import
+service, the attachments, the sharing and the remote check. The raw peer is ``requests`` posting
+the same DICOM bytes (a prebuilt zip, built outside the timing) to the same import service and
+putting the same attachments, nothing else. Each side uploads into a fresh session label; the
+best of ``--repeat`` runs counts. Target: sdu >= 80 % of the raw MB/s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import requests
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--slices", type=int, default=200)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sdu-bench-upload-"))
+    os.environ["SDU_SITE_DIR"] = str(work / "site")
+    os.environ["SDU_XNAT_USER"], os.environ["SDU_XNAT_PASS"] = "bench", "bench-pw"
+
+    from anonymiser import AnonymiseOptions, anonymise_folder
+    from approval import approve
+    from sdu.studygen import StudySpec, generate_study
+    from uploader import UploadOptions, upload
+
+    study = generate_study(work / "study", StudySpec(slices=args.slices, rows=args.size, columns=args.size))
+    out = work / "out"
+    anonymise_folder(study.root, out, AnonymiseOptions(trial_id="BENCH", site_id="SITE"))
+    approve(out, "bench")
+    dicom = sorted(p for p in out.rglob("*.dcm"))
+    others = sorted(p for p in out.rglob("*") if p.is_file() and p.suffix != ".dcm")
+    total = sum(p.stat().st_size for p in dicom + others)
+    zipped = work / "raw.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_STORED) as z:
+        for p in dicom:
+            z.write(p, p.relative_to(out).as_posix())
+
+    best_sdu = best_raw = float("inf")
+    port = _free_port()
+    env = {**os.environ, "XNATEMU_USER": "bench", "XNATEMU_PASS": "bench-pw"}
+    server = subprocess.Popen([sys.executable, "-m", "xnatemu", "--port", str(port), "--project", "SITE",
+                               "--project", "TRIAL"], env=env, stdout=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.stdout.readline()
+        for run in range(args.repeat):
+            for p in (work / "site" / "uploads").glob("*.json"):
+                p.unlink()
+            label = f"SDU{run}"
+            start = time.perf_counter()
+            result = upload(out, UploadOptions(url, "SITE", "TRIAL"))
+            best_sdu = min(best_sdu, time.perf_counter() - start)
+            assert result.ok
+            http = requests.Session()
+            http.auth = ("bench", "bench-pw")
+            http.delete(f"{url}/data/projects/SITE/subjects/{result.subject}").raise_for_status()
+            start = time.perf_counter()
+            with open(zipped, "rb") as f:
+                r = http.post(url + "/data/services/import", data=f, headers={"Content-Type": "application/zip"},
+                              params={"import-handler": "DICOM-zip", "overwrite": "append", "Direct-Archive": "true",
+                                      "dest": f"/archive/projects/SITE/subjects/RAW/experiments/RAW{run}"})
+            r.raise_for_status()
+            for p in others:
+                with open(p, "rb") as f:
+                    http.put(f"{url}/data/projects/SITE/subjects/RAW/experiments/RAW{run}/resources/R/files/"
+                             f"{p.name}", data=f, params={"overwrite": "true"}).raise_for_status()
+            best_raw = min(best_raw, time.perf_counter() - start)
+            http.delete(f"{url}/data/projects/SITE/subjects/RAW").raise_for_status()
+            http.close()
+            del label
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    mb = total / 1e6
+    sdu_rate, raw_rate = mb / best_sdu, mb / best_raw
+    print(f"{len(dicom)} DICOM + {len(others)} other files, {mb:.1f} MB")
+    print(f"sdu upload : {best_sdu:6.2f} s  {sdu_rate:7.1f} MB/s (gate, zip, import, attachments, share, remote check)")
+    print(f"raw POST   : {best_raw:6.2f} s  {raw_rate:7.1f} MB/s (the same bytes, same server)")
+    print(f"sdu / raw  : {100 * sdu_rate / raw_rate:.0f} % (target >= 80 %)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
