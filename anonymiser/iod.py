@@ -40,26 +40,11 @@ def start(ctx: Context, sop_class_uid: str, keep_non_iod: bool) -> None:
         ctx.counts[FALLBACK] = 1
 
 
+@iod.per_tree
 def judge(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[bool, Tree | None]:
     """(keep?, the tree for the element's items) for a public element at the level ``tree``
     describes. ``wire_vr`` is the VR the file wrote (None for implicit VR: the dictionary's).
-    A child tree of None means no IOD rule below (an element SDU writes itself).
-    Remembered per tree (the trees are built once and live as long as the process)."""
-    key = (id(tree), tag, wire_vr, top)
-    verdict = _JUDGED.get(key)
-    if verdict is None:
-        verdict = _judge(tree, tag, wire_vr, top)
-        if len(_JUDGED) < MEMO_LIMIT:  # bounded, whatever tags a hostile file invents
-            _JUDGED[key] = verdict
-    return verdict
-
-
-#: (id of tree, tag, wire VR, top level) -> verdict; bounded by the tags of the IODs met.
-MEMO_LIMIT = 1 << 16
-_JUDGED: dict[tuple, tuple[bool, Tree | None]] = {}
-
-
-def _judge(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[bool, Tree | None]:
+    A child tree of None means no IOD rule below (an element SDU writes itself)."""
     if top and iod.top_level_kept(tag):
         return True, None
     sub = iod.child(tree, tag)

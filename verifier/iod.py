@@ -34,24 +34,9 @@ def tree_for(sop_class_uid: str) -> Tree:
     return table.tree_for(str(sop_class_uid or ""))[0]
 
 
+@table.per_tree
 def problem(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[str | None, Tree | None]:
-    """(what is wrong, or None; the tree for the element's items, None: not judged below).
-    Remembered per tree (the table's trees live as long as the process)."""
-    key = (id(tree), tag, wire_vr, top)
-    verdict = _VERDICTS.get(key)
-    if verdict is None:
-        verdict = _problem(tree, tag, wire_vr, top)
-        if len(_VERDICTS) < MEMO_LIMIT:  # bounded, whatever tags a hostile file invents
-            _VERDICTS[key] = verdict
-    return verdict
-
-
-#: (id of tree, tag, wire VR, top level) -> verdict; bounded by the tags of the IODs met.
-MEMO_LIMIT = 1 << 16
-_VERDICTS: dict[tuple, tuple[str | None, Tree | None]] = {}
-
-
-def _problem(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[str | None, Tree | None]:
+    """(what is wrong, or None; the tree for the element's items, None: not judged below)."""
     if top and table.top_level_kept(tag):
         return None, None
     sub = table.child(tree, tag)

@@ -106,3 +106,21 @@ def top_level_kept(tag: int) -> bool:
 def keep_declaration() -> str:
     """The De-identification Method (0012,0063) value that declares non-IOD elements were kept."""
     return document()["keep_declaration"]
+
+
+def per_tree(verdict):
+    """Remember ``verdict(tree, tag, wire_vr, top)`` by the tree's identity (the trees are built
+    once and live as long as the process), for at most 65,536 keys whatever tags a file invents."""
+    memo: dict[tuple, object] = {}
+
+    def remembered(tree: Tree, tag: int, wire_vr: str | None, top: bool):
+        key = (id(tree), tag, wire_vr, top)
+        found = memo.get(key)
+        if found is None:
+            found = verdict(tree, tag, wire_vr, top)
+            if len(memo) < 1 << 16:
+                memo[key] = found
+        return found
+
+    remembered.__doc__, remembered.__wrapped__ = verdict.__doc__, verdict
+    return remembered
