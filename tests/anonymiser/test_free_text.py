@@ -102,12 +102,23 @@ def test_punctuation_free_and_reordered_names(tmp_path):
     _absent(out, "OBRIEN", "Brien", "MARISOLKESTREL", "Kestrel", "Marisol")
 
 
+def _without_uids(data: bytes) -> bytes:
+    """The file's bytes less its UID values: a keyed replacement UID is a long random number that
+    may hold any short digit run by chance (a digit ID inside one is not a leak)."""
+    read = pydicom.dcmread(io.BytesIO(data))
+    uids = {str(v) for e in [*read.file_meta.iterall(), *read.iterall()] if e.VR == "UI"
+            for v in (e.value if e.VM > 1 else [e.value]) if v}
+    for uid in sorted(uids, key=len, reverse=True):
+        data = data.replace(uid.encode(), b"")
+    return data
+
+
 def test_patient_ids_with_zeros_and_separators(tmp_path):
     ds = _ct(PatientID="0004711", OtherPatientIDs="AB-98765", AccessionNumber="A77001",
              StudyDescription="pid 4711", SeriesDescription="MRN00004711X ab98765",
              ImageComments="ref 000-4711 / AB 98765 / acc a77001")
     out, _ = _anonymise(ds, tmp_path)
-    _absent(out, "4711", "98765", "77001")
+    _absent(_without_uids(out), "4711", "98765", "77001")
 
 
 def test_staff_names_only_in_free_text(tmp_path):
