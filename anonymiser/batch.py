@@ -214,7 +214,7 @@ def _check_manual_subject(paths: list[str], options: AnonymiseOptions, known: di
     patients, studies = set(), set()
     for p in paths:
         try:  # a damaged file is reported by the anonymising pass: it never decides for the batch
-            ds = read_dataset(p)
+            ds = read_dataset(p, limits=options.limits)
             check_complete(ds, p)
         except NotDicomError:
             continue
