@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources as package_files
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import shapes
+from . import configservice, containerservice, roles, shapes
 from .store import Archive, Scan, XnatError
 
 XNAT_VERSION = "1.8.10"
@@ -61,6 +61,8 @@ class Emulator:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
             self.scheme = "https"
         self._thread: threading.Thread | None = None
+        self.config = configservice.ConfigStore()  # XNAT's config service
+        self.containers = containerservice.ContainerService(self)  # runner: set .runner (xnatemu.sdurunner.run)
 
     @property
     def port(self) -> int:
@@ -72,6 +74,10 @@ class Emulator:
 
     def add_user(self, name: str, password: str, projects: set[str] | None = None, admin: bool = False) -> None:
         self.users[name] = {"password": password, "admin": admin, "projects": set(projects or ())}
+
+    def set_role(self, project: str, user: str, role: str) -> None:
+        """Make ``user`` an owner, member or collaborator (read-only) of ``project``."""
+        roles.set_role(self, project, user, role)
 
     def fail_next(self, count: int = 1, status: int = 503) -> None:
         """Answer the next ``count`` API requests with ``status`` (a transient server error)."""
@@ -300,6 +306,13 @@ class _Handler(BaseHTTPRequestHandler):
             rows = [{"FIELD_ID": f, "HEADER": f, "SUMMARY": "", "TYPE": "string", "REQUIRES_VALUE": "false",
                      "DESC": "", "ELEMENT_NAME": m.group(1), "SRC": "0"} for f in ("ID", "LABEL", "PROJECT")]
             raise _Reply(200, shapes.result_set(rows, "Fields"))
+        for extension in (configservice.serve, roles.serve):  # /data/…/config/…, /data/projects/{p}/users…
+            answer = extension(emu, user, method, path, query, body)
+            if answer is not None:
+                raise _Reply(*answer)
+        answer = emu.containers.serve(user, method, path, query, body, self.headers.get("Content-Type", ""))
+        if answer is not None:  # /xapi/commands, …/launch, /xapi/workflows/{id}
+            raise _Reply(*answer)
         if path == "/xapi/access/projects":
             raise _Reply(200, [{"ID": p, "name": d["name"], "role": "owner"} for p, d in emu.archive.projects.items()
                                if self._may(emu, user, p)])
@@ -358,6 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not project:
             raise _Reply(400, "The import service needs a project (project= or dest=)")
         self._need(emu, user, project)
+        roles.need_edit(emu, user, project)
         ignore = (query.get("Ignore-Unparsable") or "").lower() == "true"
         uri = emu.archive.import_zip(body, project, subject, session, to_archive, query.get("overwrite", "none"),
                                      ignore)
@@ -446,6 +460,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._need(emu, user, project)
         else:
             raise _Reply(404, "Not found")
+        if method in ("PUT", "POST", "DELETE"):  # collaborators read only
+            roles.need_edit(emu, user, project)
         while i < len(segs):
             key, val = segs[i], (segs[i + 1] if i + 1 < len(segs) else None)
             last = i + 2 >= len(segs)
@@ -526,6 +542,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Reply(404, "Not found")
             i += 2
         obj = scan or experiment or subject
+        if method == "PUT" and experiment is not None and scan is None:  # custom fields: sdu_trial, …
+            for key, value in query.items():
+                m = re.fullmatch(r"[\w:]+/fields/field\[name=([^\]]+)\]/field", key)
+                if m:
+                    experiment.fields[m.group(1).lower()] = value
         if method == "PUT":
             raise _Reply(200, getattr(obj, "id", ""))
         if method == "DELETE" and scan is not None:

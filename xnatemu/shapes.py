@@ -97,6 +97,9 @@ def experiment_item(e: Experiment) -> dict:
                 _shares(e, "xnat:experimentData_share")]
     if e.resources:
         children.append({"field": "resources/resource", "items": [resource_item(r) for r in e.resources.values()]})
+    if e.fields:
+        children.append({"field": "fields/field", "items": [item("xnat:experimentData_field", {"name": k, "field": v})
+                                                            for k, v in e.fields.items()]})
     fields = {"ID": e.id, "project": e.project, "label": e.label, "subject_ID": e.subject_id, "UID": e.uid,
               "modality": e.modality}
     if e.date:

@@ -97,6 +97,7 @@ class Experiment:
     scans: dict[str, Scan] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     insert_date: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # custom fields (xnat:experimentData/fields/field)
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""A site XNAT (emulated) with the SDU commands installed, a session holding a generated RT study
+whose ROI 'Lt Femoral Head' breaks the trial's nomenclature, and a central XNAT to upload to."""
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from sdu.studygen import STANDARD_ROIS, StudySpec, generate_study
+from xnatemu import Emulator
+from xnatemu.sdurunner import run as sdu_run
+from xnatemu.sdurunner import sdu_commands
+
+ADMIN, PASSWORD = "admin", "admin-pw"
+#: One user per project role; all share one password.
+OWNER, MEMBER, READER = "olivia", "mateo", "rhea"
+SITE_PROJECT, CENTRAL_PROJECT = "SITE01", "SITE01_TRIAL"
+#: The failing ROI: a clinical-style name the trial's nomenclature rejects (suggestion: Femur_Head_L).
+BAD_ROI, GOOD_ROI = "Lt Femoral Head", "Femur_Head_L"
+TRIAL = "EXAMPLE-PROSTATE"
+
+
+def shared_dir() -> Path | None:
+    """NRG's jars and oracles: $SDU_SHARED, else ../shared beside the checkout."""
+    root = Path(os.environ.get("SDU_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")
+    return root if root.is_dir() else None
+
+
+def commands() -> list[dict]:
+    """The images' command JSON (containers/commands/*.json) when present, else the contract's."""
+    import json
+
+    folder = Path(__file__).resolve().parents[2] / "containers" / "commands"
+    found = [json.loads(p.read_text()) for p in sorted(folder.glob("sdu-*.json"))] if folder.is_dir() else []
+    return found or sdu_commands()
+
+
+@dataclass
+class Site:
+    emu: Emulator
+    central: Emulator
+    session: str            # the session's XNAT ID
+    study: object           # the GeneratedStudy (its planted identity is what must never show)
+
+    def http(self, user: str) -> requests.Session:
+        s = requests.Session()
+        s.auth = (user, PASSWORD if user != ADMIN else PASSWORD)
+        return s
+
+
+def study_zip(root: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for p in sorted(root.rglob("*")):
+            if p.is_file():
+                z.write(p, p.relative_to(root).as_posix())
+    return buf.getvalue()
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    roi_names = [GOOD_ROI if n == "Femur_Head_L" else n for n in STANDARD_ROIS]
+    roi_names[roi_names.index(GOOD_ROI)] = BAD_ROI
+    study = generate_study(tmp_path / "study", StudySpec(slices=5, rows=32, columns=32, roi_names=roi_names))
+    central = Emulator(ADMIN, PASSWORD).start()
+    central.archive.create_project(CENTRAL_PROJECT)
+    emu = Emulator(ADMIN, PASSWORD).start()
+    emu.archive.create_project(SITE_PROJECT)
+    for user, role in ((OWNER, "owner"), (MEMBER, "member"), (READER, "collaborator")):
+        emu.add_user(user, PASSWORD)
+        emu.set_role(SITE_PROJECT, user, role)
+    emu.archive.import_zip(study_zip(study.root), SITE_PROJECT, "P001", "P001_RT", True, "none", False)
+    emu.containers.runner = sdu_run
+    emu.containers._workdir = tmp_path / "cs"
+    emu.containers.env.update({"SDU_SITE_ID": "SITE01", "SDU_REMOTE_XNAT": central.url,
+                               "SDU_REMOTE_PROJECT": CENTRAL_PROJECT, "SDU_XNAT_USER": ADMIN,
+                               "SDU_XNAT_PASS": PASSWORD})
+    for cmd in commands():
+        emu.containers.install(cmd)
+    yield Site(emu, central, emu.archive.find_experiment(SITE_PROJECT, "P001_RT").id, study)
+    emu.containers.wait()
+    emu.stop()
+    central.stop()
