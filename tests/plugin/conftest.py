@@ -86,3 +86,31 @@ def site(tmp_path, monkeypatch):
     emu.containers.wait()
     emu.stop()
     central.stop()
+
+
+REPO = Path(__file__).resolve().parents[2]
+#: Screenshots of the UI tests (kept after the run; build/ is not committed).
+ARTEFACTS = Path(os.environ.get("SDU_ARTEFACTS") or REPO / "build" / "test-artefacts" / "plugin")
+
+
+@pytest.fixture(scope="session")
+def plugin_build(tmp_path_factory):
+    """``gradle jar test`` of the repository into a scratch build folder: (jar path, gradle output)."""
+    import shutil
+    import subprocess
+
+    shared = shared_dir()
+    if shared is None or not (shared / "xnat-libs").is_dir():
+        pytest.skip("NRG's framework jar is absent (../shared/xnat-libs, or $SDU_SHARED/xnat-libs): "
+                    "the plugin jar cannot be built offline")
+    if shutil.which("gradle") is None:
+        pytest.skip("gradle is not installed (Debian package gradle)")
+    out = tmp_path_factory.mktemp("gradle")
+    proc = subprocess.run(["gradle", "--no-daemon", "--console=plain", "--project-cache-dir", str(out / ".gradle"),
+                           f"-PsduBuildDir={out / 'build'}", "jar", "test"],
+                          cwd=REPO, env={**os.environ, "SDU_SHARED": str(shared)}, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jars = list((out / "build" / "libs").glob("sdu-xnat-plugin-*.jar"))
+    assert len(jars) == 1, jars
+    return jars[0], out / "build", proc.stdout
