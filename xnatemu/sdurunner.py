@@ -135,8 +135,11 @@ def _verify(session, inputs, env):
     dest = _anonymised(session)
     if not dest.is_dir():
         return "Failed (nothing anonymised yet: run anonymise first)", {}
-    report = dest / "sdu-report.verify.json"
-    code, _, err = _sdu(["verify", str(dest), "--report", str(report), "--json"], env)
+    # Checked against the identifiable originals (their identifiers and UIDs must not appear); the
+    # report goes beside, not into, the anonymised folder (whose own verify report review reads).
+    report = Path(tempfile.mkdtemp(dir=session.work)) / "sdu-report.verify.json"
+    code, _, err = _sdu(["verify", str(dest), "--against", str(_source(session)), "--report", str(report), "--json"],
+                        env)
     if not report.exists():
         return _failed("verify", code, err), {}
     review = _review(dest, env)
@@ -158,7 +161,10 @@ def _approve(session, inputs, env):
 
     files = manifest(dest)
     record["manifest_sha256"] = hashlib.sha256(json.dumps(sorted(files.items())).encode()).hexdigest()
-    verify_report = dest / "sdu-report.verify.json"
+    # The verification report the reviewer saw (SDU_VERIFY), else the one anonymisation wrote.
+    verify_report = session.input / "RESOURCES" / "SDU_VERIFY" / "sdu-report.verify.json"
+    if not verify_report.exists():
+        verify_report = dest / "sdu-report.verify.json"
     record["verify_report_sha256"] = hashlib.sha256(verify_report.read_bytes()).hexdigest() \
         if verify_report.exists() else None
     record["xnat_user"] = user

@@ -114,3 +114,37 @@ def plugin_build(tmp_path_factory):
     jars = list((out / "build" / "libs").glob("sdu-xnat-plugin-*.jar"))
     assert len(jars) == 1, jars
     return jars[0], out / "build", proc.stdout
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright for Python (no downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def launch_and_wait(site: Site, user: str, wrapper: str, timeout: float = 120, **params) -> dict:
+    """Launch ``wrapper`` on the site's session as ``user`` through the REST API; the final workflow."""
+    import time
+
+    http = site.http(user)
+    wid = next(w["id"] for c in http.get(f"{site.emu.url}/xapi/commands").json() for w in c["xnat"]
+               if w["name"] == wrapper)
+    r = http.post(f"{site.emu.url}/xapi/projects/{SITE_PROJECT}/wrappers/{wid}/root/session/launch",
+                  json={"session": f"/archive/experiments/{site.session}", **params})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wf = http.get(f"{site.emu.url}/xapi/workflows/{r.json()['workflow-id']}").json()
+        if wf["status"] not in ("Queued", "Running"):
+            return wf
+        time.sleep(0.1)
+    raise AssertionError(f"{wrapper} did not finish in {timeout}s")

@@ -1,0 +1,137 @@
+"""The plugin's session panel in headless Chromium, against the emulated XNAT running the real steps.
+
+The page is the harness (:mod:`harness`): the jar's real template HTML, scripts and style on
+XNAT-shaped globals; every REST call goes to the emulator, whose Container Service runs each SDU
+step on the session's files. Screenshots go to build/test-artefacts/plugin/ (or $SDU_ARTEFACTS).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from conftest import (ADMIN, ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
+                      SITE_PROJECT, TRIAL, launch_and_wait)
+from harness import install_routes, jar_files, session_page
+from sdu.studygen import planted_identifiers
+
+STEP_TIMEOUT = 180_000  # ms: a step is a subprocess running the real sdu command
+
+
+@pytest.fixture(scope="module")
+def plugin_files(plugin_build):
+    return jar_files(plugin_build[0])
+
+
+def open_panel(browser, site, user, plugin_files):
+    """The session page as ``user`` sees it: logged in by cookie, edit rights as XNAT's userHelper
+    would find them (the user's project role)."""
+    jsession = requests.put(f"{site.emu.url}/data/services/auth", data={"username": user, "password": PASSWORD}).text
+    users = site.http(user).get(f"{site.emu.url}/data/projects/{SITE_PROJECT}/users").json()["ResultSet"]["Result"]
+    role = next(u["role"] for u in users if u["login"] == user)
+    html = session_page(plugin_files, site.emu.url, site.session, SITE_PROJECT, role in ("owner", "member"))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_cookies([{"name": "JSESSIONID", "value": jsession, "url": site.emu.url}])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    install_routes(page, site.emu.url, plugin_files, html)
+    page.goto(f"{site.emu.url}/harness/session")
+    page.wait_for_selector("#sdu-panel[data-ready=true]", timeout=30_000)
+    assert not errors, errors
+    return page
+
+
+def shot(page, name):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_text(page, selector, text):
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.includes(t); }",
+                           arg=[selector, text], timeout=STEP_TIMEOUT)
+
+
+def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, plugin_files):
+    page = open_panel(browser, site, OWNER, plugin_files)
+    assert page.is_disabled("button[data-step=validate]"), "no trial chosen yet"
+
+    page.select_option("[data-sdu=trial]", TRIAL)
+    wait_text(page, "[data-sdu=status]", "recorded on the session")
+    assert site.emu.archive.experiments[site.session].fields["sdu_trial"] == TRIAL
+
+    page.click("button[data-step=validate]")
+    row = f'[data-sdu=report-validate] tr[data-roi-row="{BAD_ROI}"]'
+    page.wait_for_selector(row, timeout=STEP_TIMEOUT)
+    assert page.inner_text(f"{row} .sdu-suggestion") == GOOD_ROI
+    assert "laterality" in page.inner_text(row) and "TG-263" in page.inner_text(f"{row} .sdu-explanation")
+    assert page.inner_text('[data-sdu=report-validate] tr[data-check="names.nomenclature"] .sdu-status') == "fail"
+    assert page.input_value(f'select[data-roi="{BAD_ROI}"]') == GOOD_ROI, "the suggestion is preselected"
+    shot(page, "01-validation-failing-roi")
+
+    page.click("button[data-step=relabel]")
+    wait_text(page, "[data-sdu=report-relabel]", GOOD_ROI)
+    wait_text(page, "[data-sdu=report-validate] h4", ": PASS")
+    assert page.query_selector(f'[data-sdu=report-validate] tr[data-roi-row="{BAD_ROI}"]') is None
+    shot(page, "02-relabelled-validation-passes")
+
+    page.click("button[data-step=anonymise]")
+    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised:")
+    assert page.is_disabled("button[data-step=approve]") and page.is_disabled("button[data-step=upload]")
+
+    page.click("button[data-step=verify]")
+    wait_text(page, "[data-sdu=report-verify]", "Verification: PASSED")
+    wait_text(page, "[data-sdu=report-review]", "Review: what will leave the site")
+    assert GOOD_ROI in page.inner_text("[data-sdu=report-review] table.sdu-review-rois")
+    assert page.is_disabled("button[data-step=upload]"), "upload waits for an approval"
+    shot(page, "03-verification-and-review")
+
+    page.fill("[data-sdu=comment]", "reviewed on the session page")
+    page.click("button[data-step=approve]")
+    wait_text(page, "[data-sdu=report-approve]", f"Approved by {OWNER}")
+    assert "reviewed on the session page" in page.inner_text("[data-sdu=report-approve]")
+    approval = json.loads(site.emu.archive.experiments[site.session].resources["SDU_APPROVAL"].files["sdu-approval.json"])
+    assert approval["xnat_user"] == OWNER and approval["user"] == OWNER  # from the login, not the page
+    assert len(approval["manifest_sha256"]) == 64 and len(approval["verify_report_sha256"]) == 64
+    assert page.is_enabled("button[data-step=upload]")
+    shot(page, "04-approved")
+
+    page.click("button[data-step=upload]")
+    wait_text(page, "[data-sdu=report-upload]", f"Uploaded to {CENTRAL_PROJECT}")
+    shot(page, "05-uploaded")
+    central = [e for e in site.central.archive.experiments.values() if e.project == CENTRAL_PROJECT]
+    assert len(central) == 1 and sum(len(s.resources["DICOM"].files) for s in central[0].scans.values()) > 0
+
+    text = page.inner_text("body")
+    for kind, value in planted_identifiers(site.study.patient).items():
+        assert value not in text, f"the page shows the patient's {kind}"
+
+
+def test_read_only_member_sees_reports_only_and_a_forged_launch_is_refused(browser, site, plugin_files):
+    assert launch_and_wait(site, MEMBER, "sdu-validate-session", trial=TRIAL)["status"] == "Complete"
+    page = open_panel(browser, site, READER, plugin_files)
+    page.wait_for_selector(f'[data-sdu=report-validate] tr[data-roi-row="{BAD_ROI}"]')
+    for step in ("validate", "relabel", "anonymise", "verify", "approve", "upload"):
+        assert page.query_selector(f"button[data-step={step}]") is None, f"a read-only member sees {step}"
+    assert page.is_disabled(f'select[data-roi="{BAD_ROI}"]')
+    shot(page, "06-read-only-member")
+
+    forged = page.evaluate("""async ([session, project]) => {
+        const cmds = await (await fetch('/xapi/commands')).json();
+        const out = {};
+        for (const name of ['sdu-approve-session', 'sdu-upload-session']) {
+            const w = cmds.flatMap(c => c.xnat).find(w => w.name === name);
+            const r = await fetch(`/xapi/projects/${project}/wrappers/${w.id}/root/session/launch?XNAT_CSRF=x`, {
+                method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({session: '/archive/experiments/' + session, comment: 'forged'})});
+            out[name] = [r.status, (await r.json()).status];
+        }
+        const put = await fetch(`/data/experiments/${session}/resources/SDU_APPROVAL/files/sdu-approval.json`,
+                                {method: 'PUT', body: '{"user": "forged"}'});
+        out.put = [put.status];
+        return out;
+    }""", [site.session, SITE_PROJECT])
+    assert forged == {"sdu-approve-session": [403, "failure"], "sdu-upload-session": [403, "failure"], "put": [403]}
+    assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
+    assert [w["pipelineName"] for w in site.emu.containers.workflows.values()] == ["sdu-validate-session"]
