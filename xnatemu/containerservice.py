@@ -192,16 +192,17 @@ class ContainerService:
     def _run(self, wfid: str, wrapper_name: str, session: SessionRef, inputs: dict, env: dict) -> None:
         wf = self.workflows[wfid]
         wf["status"] = "Running"
+        status, details = "Failed", ""
         try:
             status, outputs = self.runner(wrapper_name, session, inputs, env)
             if status == "Complete":
                 self._store(session.id, outputs)
-            wf["status"] = status
         except Exception as exc:  # the runner's failure is the workflow's, never the emulator's
-            wf["status"], wf["details"] = "Failed", type(exc).__name__
+            status, details = "Failed", type(exc).__name__
         finally:
             shutil.rmtree(session.input, ignore_errors=True)
             self.emu.tokens.pop(env.get("XNAT_USER"), None)
+            wf["details"], wf["status"] = details, status  # published last: the run is over
 
     def _store(self, experiment_id: str, outputs: dict) -> None:
         with self.emu.archive.lock:

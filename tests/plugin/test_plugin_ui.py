@@ -11,9 +11,9 @@ import json
 import pytest
 import requests
 
-from conftest import (ADMIN, ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
+from plugin_site import (ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
                       SITE_PROJECT, TRIAL, launch_and_wait)
-from harness import install_routes, jar_files, session_page
+from plugin_harness import install_routes, jar_files, session_page
 from sdu.studygen import planted_identifiers
 
 STEP_TIMEOUT = 180_000  # ms: a step is a subprocess running the real sdu command
@@ -77,7 +77,8 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     shot(page, "02-relabelled-validation-passes")
 
     page.click("button[data-step=anonymise]")
-    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised:")
+    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of 8 files, 0 failed")
+    assert "Every file anonymised" in page.inner_text("[data-sdu=report-anonymise]")
     assert page.is_disabled("button[data-step=approve]") and page.is_disabled("button[data-step=upload]")
 
     page.click("button[data-step=verify]")

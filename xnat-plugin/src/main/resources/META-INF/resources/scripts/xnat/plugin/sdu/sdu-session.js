@@ -399,15 +399,16 @@ var XNAT = getObject(XNAT || {});
                 }))
             ]);
         },
-        /** The report that leaves with the data: counts, profile, verification verdict only. */
+        /** The report that leaves with the data: counts, profile and outcome only. */
         anonymise: function (r) {
-            var c = r.counts || {}, v = r.verification || {};
+            var c = r.counts || {};
             return el('div', {}, [
                 el('h4', {text: 'Anonymised: ' + (c.out !== undefined ? c.out : '?') + ' of ' +
                                (c['in'] !== undefined ? c['in'] : '?') + ' files, ' + (c.failed || 0) + ' failed'}),
                 el('p', {text: 'Profile: ' + (r.profile || []).join(', ')}),
-                el('p', {className: v.ok ? 'sdu-pass' : 'sdu-fail',
-                         text: 'Verification during anonymisation: ' + (v.ok ? 'passed' : 'FAILED')})
+                el('p', {className: r.ok ? 'sdu-pass' : 'sdu-fail',
+                         text: (r.ok ? 'Every file anonymised' : 'INCOMPLETE: some files could not be anonymised') +
+                               ' (4 verifies the output independently and shows the review)'})
             ]);
         },
         /** Verifier findings name tags and kinds, never values; paths are not shown. */
