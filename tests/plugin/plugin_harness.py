@@ -94,7 +94,7 @@ def install_routes(page, emu_url: str, files: dict[str, bytes], html: str) -> No
 
     def handle(route):
         path = route.request.url[len(emu_url):].split("?", 1)[0]
-        if path == "/harness/session":
+        if path in ("/harness/session", "/harness/settings"):
             return route.fulfill(status=200, content_type="text/html", body=html)
         if path == "/harness/jquery.js":
             return route.fulfill(status=200, content_type="application/javascript", body=JQUERY.read_bytes())
@@ -104,3 +104,42 @@ def install_routes(page, emu_url: str, files: dict[str, bytes], html: str) -> No
         return route.continue_()
 
     page.route(re.compile("^" + re.escape(emu_url) + "/(harness|scripts|style)/.*"), handle)
+
+
+def spawner_panel_html(files: dict[str, bytes], yaml_name: str, panel: str, server_root: str) -> str:
+    """A spawner panel's elements as XNAT's spawner renders them, for the kinds the plugin uses:
+    ``tag: div#id`` / ``div.class`` (with text ``contents``), ``tag: script|src="~/…"`` (``~`` is the
+    site root) and ``tag: script`` with inline ``content``."""
+    import html
+
+    import yaml
+
+    doc = yaml.safe_load(files[f"META-INF/xnat/spawner/sdu/{yaml_name}"])
+    out = []
+    for element in doc[panel]["contents"].values():
+        tag = element["tag"]
+        if tag.startswith("script|src="):
+            src = tag.split("=", 1)[1].strip('"').replace("~", server_root, 1)
+            out.append(f'<script src="{html.escape(src)}"></script>')
+        elif tag == "script":
+            out.append(f"<script>{element['content']}</script>")
+        else:
+            name, _, ident = tag.partition("#")
+            name, _, cls = name.partition(".")
+            attrs = (f' id="{ident}"' if ident else "") + (f' class="{cls}"' if cls else "")
+            out.append(f"<{name}{attrs}>{html.escape(str(element.get('contents', '')))}</{name}>")
+    return "\n".join(out)
+
+
+def settings_page(files: dict[str, bytes], server_root: str, project: str | None) -> str:
+    """The site (project None) or project settings page with the plugin's spawner panel."""
+    yaml_name, panel = (("project-settings.yaml", "sduProjectSettingsPanel") if project
+                        else ("site-settings.yaml", "sduSiteSettingsPanel"))
+    context = {"projectID": project or "", "project": project or ""}
+    globals_js = GLOBALS % {"root": json.dumps(server_root), "csrf": json.dumps("harness-csrf-token"),
+                            "context": json.dumps(context)}
+    body = spawner_panel_html(files, yaml_name, panel, server_root)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>XNAT settings (harness)</title>
+<script src="{server_root}/harness/jquery.js"></script>
+<script>{globals_js}</script></head><body>{body}</body></html>"""

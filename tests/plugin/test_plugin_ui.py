@@ -11,9 +11,9 @@ import json
 import pytest
 import requests
 
-from plugin_site import (ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
+from plugin_site import (ADMIN, ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
                       SITE_PROJECT, TRIAL, launch_and_wait)
-from plugin_harness import install_routes, jar_files, session_page
+from plugin_harness import install_routes, jar_files, session_page, settings_page
 from sdu.studygen import planted_identifiers
 
 STEP_TIMEOUT = 180_000  # ms: a step is a subprocess running the real sdu command
@@ -136,3 +136,56 @@ def test_read_only_member_sees_reports_only_and_a_forged_launch_is_refused(brows
     assert forged == {"sdu-approve-session": [403, "failure"], "sdu-upload-session": [403, "failure"], "put": [403]}
     assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
     assert [w["pipelineName"] for w in site.emu.containers.workflows.values()] == ["sdu-validate-session"]
+
+
+def test_settings_panels_store_settings_the_session_panel_follows(browser, site, plugin_files):
+    """Site settings (admin) and project settings (owner) through the spawner panels' forms; the
+    session panel then offers only the project's trials, and a project's own protocol list in the
+    config service replaces the bundled one."""
+    def settings(user, project):
+        jsession = requests.put(f"{site.emu.url}/data/services/auth",
+                                data={"username": user, "password": PASSWORD}).text
+        context = browser.new_context()
+        context.add_cookies([{"name": "JSESSIONID", "value": jsession, "url": site.emu.url}])
+        page = context.new_page()
+        install_routes(page, site.emu.url, plugin_files, settings_page(plugin_files, site.emu.url, project))
+        page.goto(f"{site.emu.url}/harness/settings")
+        page.wait_for_selector("form.sdu-settings")
+        return page
+
+    page = settings(ADMIN, None)
+    page.fill("input[name=remote_url]", "https://trials.example.org")
+    page.fill("input[name=site_id]", "SITE01")
+    page.click("form.sdu-settings button[type=submit]")
+    page.wait_for_selector(".xnat-dialog")
+    assert "Saved" in page.inner_text(".xnat-dialog")
+    assert json.loads(site.emu.config.get(None, "sdu", "settings")) == \
+        {"remote_url": "https://trials.example.org", "site_id": "SITE01"}
+
+    page = settings(OWNER, SITE_PROJECT)
+    assert page.query_selector("input[name=remote_url]") is None, "site-only fields are not on the project page"
+    page.fill("input[name=trials]", "EXAMPLE-HN, EXAMPLE-PROSTATE")
+    page.fill("input[name='wrappers.validate']", "sdu-validate-session")
+    page.click("form.sdu-settings button[type=submit]")
+    page.wait_for_selector(".xnat-dialog")
+    stored = json.loads(site.emu.config.get(SITE_PROJECT, "sdu", "settings"))
+    assert stored == {"trials": ["EXAMPLE-HN", "EXAMPLE-PROSTATE"], "wrappers": {"validate": "sdu-validate-session"}}
+    page.reload()
+    page.wait_for_function("document.querySelector('input[name=trials]').value !== ''")
+    assert page.input_value("input[name=trials]") == "EXAMPLE-HN, EXAMPLE-PROSTATE"
+
+    panel = open_panel(browser, site, MEMBER, plugin_files)
+    offered = panel.eval_on_selector_all("[data-sdu=trial] option", "os => os.map(o => o.value).filter(Boolean)")
+    assert offered == ["EXAMPLE-HN", "EXAMPLE-PROSTATE"]
+    panel.select_option("[data-sdu=trial]", "EXAMPLE-HN")
+    arms = panel.eval_on_selector_all("[data-sdu=arm] option", "os => os.map(o => o.value).filter(Boolean)")
+    assert arms == ["standard", "deescalated"]
+
+    own = {"protocols": [{"id": "EXAMPLE-PROSTATE", "title": "Prostate (this project's copy)", "version": "0.1",
+                          "arms": []}]}
+    assert site.http(OWNER).put(f"{site.emu.url}/data/projects/{SITE_PROJECT}/config/sdu/protocols?inbody=true",
+                                data=json.dumps(own)).status_code == 201
+    panel = open_panel(browser, site, MEMBER, plugin_files)
+    assert panel.eval_on_selector_all("[data-sdu=trial] option", "os => os.map(o => o.textContent)")[1:] == \
+        ["EXAMPLE-PROSTATE v0.1 - Prostate (this project's copy)"]
+    assert panel.input_value("[data-sdu=trial]") == "", "the recorded trial is not in this list"
