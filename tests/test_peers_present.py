@@ -7,6 +7,6 @@ import pytest
 
 
 @pytest.mark.skipif(os.environ.get("CI") != "true", reason="only enforced in CI (CI=true)")
-@pytest.mark.parametrize("program", ["storescu", "dcmdump", "dciodvfy", "Orthanc", "openssl"])
+@pytest.mark.parametrize("program", ["storescu", "dcmdump", "dciodvfy", "Orthanc", "openssl", "gradle", "chromium"])
 def test_real_peer_installed(program):
     assert shutil.which(program) or os.path.exists(f"/usr/sbin/{program}"), f"{program} missing: run ./run-tests"

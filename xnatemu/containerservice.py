@@ -22,7 +22,8 @@ resources, so the emulator refuses a launch by a user who may not edit the sessi
 (a collaborator) with 403 before anything runs — the server-side check the plugin relies on.
 
 The run itself is a pluggable ``runner(wrapper_name, session_ref, inputs, env) -> (status, outputs)``
-(:mod:`xnatemu.sdurunner` runs the real SDU steps); the session's files are laid out first in a
+(default :func:`xnatemu.sdurunner.run`: the real SDU steps; no commands are installed until
+``install()`` is called, e.g. with :func:`xnatemu.sdurunner.sdu_commands`); the session's files are laid out first in a
 folder as the Container Service mounts them (``SCANS/{scan}/{resource}/…``,
 ``RESOURCES/{label}/…``), and each output (label -> folder or {name: bytes}) replaces the
 session resource of that label when the run completes.
@@ -57,14 +58,12 @@ class SessionRef:
     work: Path        # kept between launches on this session (the runner's own state)
 
 
-def no_runner(wrapper_name, session_ref, inputs, env):
-    return "Failed (no runner configured)", {}
-
-
 class ContainerService:
     def __init__(self, emu, runner=None, workdir: str | Path | None = None):
         self.emu = emu
-        self.runner = runner or no_runner
+        if runner is None:
+            from .sdurunner import run as runner  # the real SDU steps (stdlib imports only until it runs)
+        self.runner = runner
         self.env: dict[str, str] = {}  # the site's command environment (XNAT: command configuration)
         self.commands: list[dict] = []
         self.workflows: dict[str, dict] = {}

@@ -62,7 +62,7 @@ class Emulator:
             self.scheme = "https"
         self._thread: threading.Thread | None = None
         self.config = configservice.ConfigStore()  # XNAT's config service
-        self.containers = containerservice.ContainerService(self)  # runner: set .runner (xnatemu.sdurunner.run)
+        self.containers = containerservice.ContainerService(self)  # .install(command), .runner, .env
 
     @property
     def port(self) -> int:

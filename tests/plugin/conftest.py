@@ -9,7 +9,6 @@ from plugin_site import (ADMIN, BAD_ROI, CENTRAL_PROJECT, CHROMIUM, GOOD_ROI, ME
                          SITE_PROJECT, Site, commands, shared_dir, study_zip)
 from sdu.studygen import STANDARD_ROIS, StudySpec, generate_study
 from xnatemu import Emulator
-from xnatemu.sdurunner import run as sdu_run
 
 
 @pytest.fixture
@@ -25,7 +24,6 @@ def site(tmp_path, monkeypatch):
         emu.add_user(user, PASSWORD)
         emu.set_role(SITE_PROJECT, user, role)
     emu.archive.import_zip(study_zip(study.root), SITE_PROJECT, "P001", "P001_RT", True, "none", False)
-    emu.containers.runner = sdu_run
     emu.containers._workdir = tmp_path / "cs"
     emu.containers.env.update({"SDU_SITE_ID": "SITE01", "SDU_REMOTE_XNAT": central.url,
                                "SDU_REMOTE_PROJECT": CENTRAL_PROJECT, "SDU_XNAT_USER": ADMIN,
