@@ -22,8 +22,13 @@ sdu-upload-session    upload --xnat --project      SDU_UPLOAD (sdu-report.upload
 ====================  ===========================  ==========================================
 
 Validation and relabelling read the relabelled session when there is one, else the scans. The
-anonymised copy is kept in the session's work folder (at the site, as the command image keeps
-it in the site's store), where verify, approve and upload find it. The approver is the XNAT user
+anonymised copy is kept in a work folder (at the site, as the command image keeps it in the
+site's store), where verify, approve and upload find it. With ``SDU_ANON_PROJECT`` set (the
+contract's design, as the command images do it) anonymisation also imports the anonymised session
+into that project, as the launching user, and ``SDU_ANONYMISE/sdu-import.json`` names it
+(``project``, ``subject``, ``session``, ``id``, ``files``); verify, approve and upload are then
+launched on the anonymised session and its work folder holds the copy. Without it everything
+stays on the identifiable session. The approver is the XNAT user
 who launched (``SDU_XNAT_USERNAME``, set by the Container Service from the login, never from a
 launch parameter). Site settings come from the command environment: ``SDU_SITE_ID``,
 ``SDU_REMOTE_XNAT``, ``SDU_REMOTE_PROJECT`` and the remote credentials (``SDU_XNAT_USER`` /
@@ -128,18 +133,66 @@ def _anonymise(session, inputs, env):
     report = dest / "sdu-report.anonymise.json"
     if not report.exists():
         return _failed("anonymise", code, err), {}
-    return "Complete", {"SDU_ANONYMISE": {report.name: report.read_bytes()}}
+    out = {report.name: report.read_bytes()}
+    if (dest / "sdu-report.verify.json").exists():
+        out["sdu-report.verify.json"] = (dest / "sdu-report.verify.json").read_bytes()
+    if env.get("SDU_ANON_PROJECT"):
+        if code != 0:  # as the images: a failed anonymisation or verification is not imported
+            return _failed("anonymise", code, err), {}
+        try:
+            imported = _import(dest, json.loads(report.read_bytes()), env)
+        except (OSError, ValueError, KeyError) as exc:
+            return f"Failed (import into {env['SDU_ANON_PROJECT']}: {type(exc).__name__}: {str(exc)[:200]})", {}
+        moved = session.work.parent.parent / imported["id"] / "work" / "anonymised"
+        shutil.rmtree(moved, ignore_errors=True)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(dest), moved)
+        out["sdu-import.json"] = json.dumps(imported, indent=2).encode()
+    return "Complete", {"SDU_ANONYMISE": out}
+
+
+def _import(dest: Path, report: dict, env) -> dict:
+    """The anonymised DICOM into ``SDU_ANON_PROJECT`` (XNAT's import service, as the launching user)."""
+    import io
+    import zipfile
+
+    import requests
+
+    (subject,), (label,) = report["subjects"], report["sessions"]
+    project, host, auth = env["SDU_ANON_PROJECT"], env["XNAT_HOST"], (env["XNAT_USER"], env["XNAT_PASS"])
+    buf, count = io.BytesIO(), 0
+    with zipfile.ZipFile(buf, "w") as z:
+        for path in sorted(p for p in dest.rglob("*") if p.is_file() and p.parent != dest):
+            z.write(path, path.relative_to(dest).as_posix())
+            count += 1
+    r = requests.post(f"{host}/data/services/import", auth=auth, data=buf.getvalue(), timeout=300,
+                      params={"import-handler": "DICOM-zip", "project": project, "subject": subject,
+                              "session": label, "overwrite": "delete", "Direct-Archive": "true"})
+    if r.status_code != 200:
+        raise OSError(f"the import service answered {r.status_code}")
+    doc = requests.get(f"{host}/data/projects/{project}/subjects/{subject}/experiments/{label}", auth=auth,
+                       params={"format": "json"}, timeout=60).json()
+    return {"project": project, "subject": subject, "session": label, "id": doc["items"][0]["data_fields"]["ID"],
+            "files": count}
 
 
 def _verify(session, inputs, env):
     dest = _anonymised(session)
     if not dest.is_dir():
         return "Failed (nothing anonymised yet: run anonymise first)", {}
-    # Checked against the identifiable originals (their identifiers and UIDs must not appear); the
-    # report goes beside, not into, the anonymised folder (whose own verify report review reads).
+    # Checked against the identifiable originals when this is the identifiable session, else against
+    # the site's linkage store (their identifiers and UIDs must not appear); the report goes beside,
+    # not into, the anonymised folder (whose own verify report review reads).
     report = Path(tempfile.mkdtemp(dir=session.work)) / "sdu-report.verify.json"
-    code, _, err = _sdu(["verify", str(dest), "--against", str(_source(session)), "--report", str(report), "--json"],
-                        env)
+    args = ["verify", str(dest), "--report", str(report), "--json"]
+    linkage = Path(env.get("SDU_LINKAGE_DB") or os.environ.get("SDU_LINKAGE_DB")
+                   or Path(env.get("SDU_SITE_DIR") or os.environ.get("SDU_SITE_DIR") or Path.home() / ".config/sdu")
+                   / "linkage.sqlite")
+    if (session.input / "RESOURCES" / "SDU_ANONYMISE").is_dir():  # the identifiable session itself
+        args += ["--against", str(_source(session))]
+    elif linkage.exists():  # the anonymised session
+        args += ["--linkage-db", str(linkage)]
+    code, _, err = _sdu(args, env)
     if not report.exists():
         return _failed("verify", code, err), {}
     review = _review(dest, env)

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from plugin_site import (ADMIN, BAD_ROI, CENTRAL_PROJECT, CHROMIUM, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER, REPO,
-                         SITE_PROJECT, Site, commands, shared_dir, study_zip)
+from plugin_site import (ADMIN, ANON_PROJECT, BAD_ROI, CENTRAL_PROJECT, CHROMIUM, GOOD_ROI, MEMBER, OWNER, PASSWORD,
+                         READER, REPO, SITE_PROJECT, Site, commands, shared_dir, study_zip)
 from sdu.studygen import STANDARD_ROIS, StudySpec, generate_study
 from xnatemu import Emulator
 
@@ -20,12 +20,14 @@ def site(tmp_path, monkeypatch):
     central.archive.create_project(CENTRAL_PROJECT)
     emu = Emulator(ADMIN, PASSWORD).start()
     emu.archive.create_project(SITE_PROJECT)
+    emu.archive.create_project(ANON_PROJECT)
     for user, role in ((OWNER, "owner"), (MEMBER, "member"), (READER, "collaborator")):
         emu.add_user(user, PASSWORD)
         emu.set_role(SITE_PROJECT, user, role)
+        emu.set_role(ANON_PROJECT, user, role)
     emu.archive.import_zip(study_zip(study.root), SITE_PROJECT, "P001", "P001_RT", True, "none", False)
     emu.containers._workdir = tmp_path / "cs"
-    emu.containers.env.update({"SDU_SITE_ID": "SITE01", "SDU_REMOTE_XNAT": central.url,
+    emu.containers.env.update({"SDU_SITE_ID": "SITE01", "SDU_ANON_PROJECT": ANON_PROJECT, "SDU_REMOTE_XNAT": central.url,
                                "SDU_REMOTE_PROJECT": CENTRAL_PROJECT, "SDU_XNAT_USER": ADMIN,
                                "SDU_XNAT_PASS": PASSWORD})
     for cmd in commands():

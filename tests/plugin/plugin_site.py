@@ -18,6 +18,8 @@ ADMIN, PASSWORD = "admin", "admin-pw"
 #: One user per project role; all share one password.
 OWNER, MEMBER, READER = "olivia", "mateo", "rhea"
 SITE_PROJECT, CENTRAL_PROJECT = "SITE01", "SITE01_TRIAL"
+#: Where anonymisation imports the anonymised session (verify, approve, upload run there).
+ANON_PROJECT = "SITE01_ANON"
 #: The failing ROI: a clinical-style name the trial's nomenclature rejects (suggestion: Femur_Head_L).
 BAD_ROI, GOOD_ROI = "Lt Femoral Head", "Femur_Head_L"
 TRIAL = "EXAMPLE-PROSTATE"
@@ -45,6 +47,12 @@ class Site:
     session: str            # the session's XNAT ID
     study: object           # the GeneratedStudy (its planted identity is what must never show)
 
+    def anonymised(self):
+        """The anonymised session anonymisation imported into ANON_PROJECT (the emulator's object)."""
+        found = [e for e in self.emu.archive.experiments.values() if e.project == ANON_PROJECT]
+        assert len(found) == 1, found
+        return found[0]
+
     def http(self, user: str) -> requests.Session:
         s = requests.Session()
         s.auth = (user, PASSWORD)
@@ -68,15 +76,17 @@ ARTEFACTS = Path(os.environ.get("SDU_ARTEFACTS") or REPO / "build" / "test-artef
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def launch_and_wait(site: Site, user: str, wrapper: str, timeout: float = 120, **params) -> dict:
-    """Launch ``wrapper`` on the site's session as ``user`` through the REST API; the final workflow."""
+def launch_and_wait(site: Site, user: str, wrapper: str, timeout: float = 120, on=None, **params) -> dict:
+    """Launch ``wrapper`` on the site's session (or the experiment ``on``) as ``user`` through the
+    REST API; the final workflow."""
     import time
 
     http = site.http(user)
     wid = next(w["id"] for c in http.get(f"{site.emu.url}/xapi/commands").json() for w in c["xnat"]
                if w["name"] == wrapper)
-    r = http.post(f"{site.emu.url}/xapi/projects/{SITE_PROJECT}/wrappers/{wid}/root/session/launch",
-                  json={"session": f"/archive/experiments/{site.session}", **params})
+    project, session = (on.project, on.id) if on is not None else (SITE_PROJECT, site.session)
+    r = http.post(f"{site.emu.url}/xapi/projects/{project}/wrappers/{wid}/root/session/launch",
+                  json={"session": f"/archive/experiments/{session}", **params})
     assert r.status_code == 200, r.text
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

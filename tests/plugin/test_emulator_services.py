@@ -7,7 +7,7 @@ import json
 
 import requests
 
-from plugin_site import (ADMIN, BAD_ROI, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER, SITE_PROJECT, TRIAL,
+from plugin_site import (ADMIN, ANON_PROJECT, BAD_ROI, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER, SITE_PROJECT, TRIAL,
                       launch_and_wait)
 from xnatemu.sdurunner import CONTRACT
 
@@ -77,12 +77,34 @@ def test_launch_checks_permissions_and_inputs_before_anything_runs(site):
     assert site.emu.containers.workflows == {}
 
 
-def test_upload_refused_by_the_command_without_an_approval(site):
+def test_anonymise_imports_the_anonymised_session_where_upload_needs_an_approval(site):
     assert launch_and_wait(site, OWNER, "sdu-anonymise-session", trial=TRIAL)["status"] == "Complete"
-    wf = launch_and_wait(site, OWNER, "sdu-upload-session")
+    anonymised = site.anonymised()
+    resources = site.emu.archive.experiments[site.session].resources
+    imported = json.loads(resources["SDU_ANONYMISE"].files["sdu-import.json"])
+    assert (imported["project"], imported["session"], imported["id"]) == (ANON_PROJECT, anonymised.label, anonymised.id)
+    assert sum(len(s.resources["DICOM"].files) for s in anonymised.scans.values()) == imported["files"] == 8
+    wf = launch_and_wait(site, OWNER, "sdu-upload-session", on=anonymised)
     assert wf["status"].startswith("Failed") and "not approved" in wf["status"]
-    assert "SDU_UPLOAD" not in site.emu.archive.experiments[site.session].resources
-    assert site.central.archive.experiments == {}
+    assert "SDU_UPLOAD" not in anonymised.resources and site.central.archive.experiments == {}
+    refused = site.http(READER).post(
+        f"{site.emu.url}/xapi/projects/{ANON_PROJECT}/wrappers/{_wrapper_ids(site)['sdu-approve-session']}"
+        "/root/session/launch", json={"session": f"/archive/experiments/{anonymised.id}"})
+    assert refused.status_code == 403
+    assert launch_and_wait(site, MEMBER, "sdu-verify-session", on=anonymised)["status"] == "Complete"
+    report = json.loads(anonymised.resources["SDU_VERIFY"].files["sdu-report.verify.json"])
+    assert report["ok"] and "identifiers" in report["checks"], "checked against the site's linkage store"
+
+
+def test_without_an_anonymised_project_every_step_stays_on_the_session(site):
+    del site.emu.containers.env["SDU_ANON_PROJECT"]
+    for wrapper, params in (("sdu-anonymise-session", {"trial": TRIAL}), ("sdu-verify-session", {}),
+                            ("sdu-approve-session", {"comment": "ok"}), ("sdu-upload-session", {})):
+        assert launch_and_wait(site, OWNER, wrapper, **params)["status"] == "Complete", wrapper
+    resources = site.emu.archive.experiments[site.session].resources
+    assert "sdu-import.json" not in resources["SDU_ANONYMISE"].files
+    assert json.loads(resources["SDU_UPLOAD"].files["sdu-report.upload.json"])["ok"]
+    assert json.loads(resources["SDU_VERIFY"].files["sdu-report.verify.json"])["sources"]["source_files_read"] == 8
 
 
 def test_relabel_writes_the_relabelled_session_which_validation_then_reads(site):

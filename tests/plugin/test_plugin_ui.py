@@ -11,8 +11,8 @@ import json
 import pytest
 import requests
 
-from plugin_site import (ADMIN, ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER, PASSWORD, READER,
-                      SITE_PROJECT, TRIAL, launch_and_wait)
+from plugin_site import (ADMIN, ANON_PROJECT, ARTEFACTS, BAD_ROI, CENTRAL_PROJECT, GOOD_ROI, MEMBER, OWNER,
+                         PASSWORD, READER, SITE_PROJECT, TRIAL, launch_and_wait)
 from plugin_harness import install_routes, jar_files, session_page, settings_page
 from sdu.studygen import planted_identifiers
 
@@ -79,6 +79,9 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     page.click("button[data-step=anonymise]")
     wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of 8 files, 0 failed")
     assert "Every file anonymised" in page.inner_text("[data-sdu=report-anonymise]")
+    anonymised = site.anonymised()  # imported into the anonymised project: the next steps run there
+    target = page.inner_text("[data-sdu=report-anonymise] .sdu-target")
+    assert f"{ANON_PROJECT} / " in target and target.endswith(f" / {anonymised.label}")
     assert page.is_disabled("button[data-step=approve]") and page.is_disabled("button[data-step=upload]")
 
     page.click("button[data-step=verify]")
@@ -92,7 +95,8 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     page.click("button[data-step=approve]")
     wait_text(page, "[data-sdu=report-approve]", f"Approved by {OWNER}")
     assert "reviewed on the session page" in page.inner_text("[data-sdu=report-approve]")
-    approval = json.loads(site.emu.archive.experiments[site.session].resources["SDU_APPROVAL"].files["sdu-approval.json"])
+    assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
+    approval = json.loads(anonymised.resources["SDU_APPROVAL"].files["sdu-approval.json"])
     assert approval["xnat_user"] == OWNER and approval["user"] == OWNER  # from the login, not the page
     assert len(approval["manifest_sha256"]) == 64 and len(approval["verify_report_sha256"]) == 64
     assert page.is_enabled("button[data-step=upload]")
@@ -101,6 +105,7 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     page.click("button[data-step=upload]")
     wait_text(page, "[data-sdu=report-upload]", f"Uploaded to {CENTRAL_PROJECT}")
     shot(page, "05-uploaded")
+    assert set(anonymised.resources) >= {"SDU_VERIFY", "SDU_APPROVAL", "SDU_UPLOAD"}
     central = [e for e in site.central.archive.experiments.values() if e.project == CENTRAL_PROJECT]
     assert len(central) == 1 and sum(len(s.resources["DICOM"].files) for s in central[0].scans.values()) > 0
 

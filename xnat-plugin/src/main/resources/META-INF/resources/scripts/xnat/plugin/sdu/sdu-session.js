@@ -3,6 +3,10 @@
  * upload of one image session, each step a Container Service launch of an SDU command wrapper,
  * each result read back from the resource the command wrote (names: CONTRACT in the README).
  *
+ * Anonymisation may import the anonymised copy into another project (its SDU_ANONYMISE resource
+ * then holds sdu-import.json naming it): verify, approve and upload are launched on, and read
+ * from, that anonymised session.
+ *
  * Uses the XNAT page globals only: XNAT.xhr (jQuery ajax), XNAT.url.rootUrl/csrfUrl,
  * XNAT.ui.dialog, XNAT.data.context, jQuery. Every value from a report goes into the page as
  * text (never as HTML), and from the anonymised side's reports only counts, tags, kinds and
@@ -20,10 +24,12 @@ var XNAT = getObject(XNAT || {});
         validate: {wrapper: 'sdu-validate-session', resource: 'SDU_VALIDATION', file: 'sdu-report.validate.json'},
         relabel: {wrapper: 'sdu-relabel-session', resource: 'SDU_RELABEL', file: 'sdu-report.relabel.json'},
         anonymise: {wrapper: 'sdu-anonymise-session', resource: 'SDU_ANONYMISE', file: 'sdu-report.anonymise.json'},
-        verify: {wrapper: 'sdu-verify-session', resource: 'SDU_VERIFY', file: 'sdu-report.verify.json'},
-        approve: {wrapper: 'sdu-approve-session', resource: 'SDU_APPROVAL', file: 'sdu-approval.json'},
-        upload: {wrapper: 'sdu-upload-session', resource: 'SDU_UPLOAD', file: 'sdu-report.upload.json'}
+        verify: {wrapper: 'sdu-verify-session', resource: 'SDU_VERIFY', file: 'sdu-report.verify.json', anon: true},
+        approve: {wrapper: 'sdu-approve-session', resource: 'SDU_APPROVAL', file: 'sdu-approval.json', anon: true},
+        upload: {wrapper: 'sdu-upload-session', resource: 'SDU_UPLOAD', file: 'sdu-report.upload.json', anon: true,
+                 also: 'sdu-upload.json'}
     };
+    var IDENTIFIABLE_STEPS = ['validate', 'relabel', 'anonymise'], ANONYMISED_STEPS = ['verify', 'approve', 'upload'];
     /** Steps that change or send data: only users who may edit the project see them. */
     var EDIT_STEPS = ['validate', 'relabel', 'anonymise', 'verify', 'approve', 'upload'];
     var TRIAL_FIELD = 'sdu_trial';
@@ -100,8 +106,20 @@ var XNAT = getObject(XNAT || {});
         this.wrappers = {};
         this.protocols = [];
         this.reports = {};
+        this.target = null;  // the anonymised session when anonymisation imported one elsewhere
         this.busy = false;
     }
+
+    /** Where a step runs: this session, or for verify/approve/upload the anonymised one if any. */
+    Panel.prototype.where = function (step) {
+        var t = STEPS[step] && STEPS[step].anon && this.target;
+        if (t) {
+            var path = '/projects/' + t.project + '/subjects/' + t.subject + '/experiments/' + t.session;
+            return {project: t.project, uri: '/archive' + path, rest: '/data' + path};
+        }
+        return {project: this.project, uri: '/archive/experiments/' + this.session,
+                rest: '/data/experiments/' + this.session};
+    };
 
     Panel.prototype.part = function (name) {
         return this.root.querySelector('[data-sdu="' + name + '"]');
@@ -220,24 +238,43 @@ var XNAT = getObject(XNAT || {});
 
     Panel.prototype.loadReports = function () {
         var self = this;
-        return optionalJSON('/data/experiments/' + self.session + '/resources?format=json').then(function (list) {
+        return self.loadFrom(IDENTIFIABLE_STEPS)
+            .then(function () { return self.loadTarget(); })
+            .then(function () { return self.loadFrom(ANONYMISED_STEPS); })
+            .then(function () { self.showTrial(); });
+    };
+
+    /** The reports of ``steps`` whose resources exist on the session they run on. */
+    Panel.prototype.loadFrom = function (steps) {
+        var self = this;
+        return optionalJSON(self.where(steps[0]).rest + '/resources?format=json').then(function (list) {
             var labels = ((list && list.ResultSet && list.ResultSet.Result) || []).map(function (r) { return r.label; });
-            var loads = Object.keys(STEPS).filter(function (step) {
+            return Promise.all(steps.filter(function (step) {
                 return labels.indexOf(STEPS[step].resource) >= 0;
-            }).map(function (step) { return self.loadReport(step); });
-            return Promise.all(loads);
-        }).then(function () { self.showTrial(); });
+            }).map(function (step) { return self.loadReport(step); }));
+        });
+    };
+
+    /** The anonymised session anonymisation imported, if it did (SDU_ANONYMISE/sdu-import.json). */
+    Panel.prototype.loadTarget = function () {
+        var self = this;
+        if (!self.reports.anonymise) return Promise.resolve();
+        return self.file('anonymise', 'sdu-import.json').then(function (imported) {
+            self.target = imported && imported.project && imported.session ? imported : null;
+            self.render('anonymise');
+        });
     };
 
     Panel.prototype.file = function (step, name) {
-        return optionalJSON('/data/experiments/' + this.session + '/resources/' + STEPS[step].resource +
-                            '/files/' + (name || STEPS[step].file));
+        return optionalJSON(this.where(step).rest + '/resources/' + STEPS[step].resource + '/files/' +
+                            (name || STEPS[step].file));
     };
 
     Panel.prototype.loadReport = function (step) {
-        var self = this;
+        var self = this, also = STEPS[step].also;
         var extra = (step === 'verify' || step === 'approve') ? self.file(step, 'sdu-review.json') : Promise.resolve(null);
-        return Promise.all([self.file(step), extra]).then(function (found) {
+        var main = self.file(step).then(function (r) { return r || (also ? self.file(step, also) : null); });
+        return Promise.all([main, extra]).then(function (found) {
             self.reports[step] = found[0];
             if (found[1]) self.reports.review = found[1];
             self.render(step);
@@ -293,9 +330,10 @@ var XNAT = getObject(XNAT || {});
             self.say('The ' + STEPS[step].wrapper + ' command is not installed or not enabled.', 'error');
             return Promise.resolve();
         }
-        var url = XNAT.url.csrfUrl('/xapi/projects/' + self.project + '/wrappers/' + self.wrappers[step] +
+        var where = self.where(step);
+        var url = XNAT.url.csrfUrl('/xapi/projects/' + where.project + '/wrappers/' + self.wrappers[step] +
                                    '/root/session/launch');
-        var params = $.extend({session: '/archive/experiments/' + self.session}, inputs);
+        var params = $.extend({session: where.uri}, inputs);
         self.busy = true;
         self.updateButtons();
         self.say('Launching ' + step + '...', 'info');
@@ -312,11 +350,27 @@ var XNAT = getObject(XNAT || {});
                 }
                 return self.loadReport(step).then(function () {
                     if (step === 'relabel') return self.run('validate');
+                    if (step === 'anonymise') return self.afterAnonymise();
                     self.say(step + ': complete.', 'ok');
                 });
             })
             .catch(function (xhr) { self.say(step + ' refused (' + errorText(xhr) + ')', 'error'); })
             .then(function () { self.busy = false; self.updateButtons(); });
+    };
+
+    /** A new anonymisation: the old verification, review, approval and upload no longer apply. */
+    Panel.prototype.afterAnonymise = function () {
+        var self = this;
+        ANONYMISED_STEPS.concat(['review']).forEach(function (step) {
+            delete self.reports[step];
+            var target = self.part('report-' + step);
+            target.textContent = '';
+            target.classList.remove('sdu-has-report');
+        });
+        return self.loadTarget().then(function () { return self.loadFrom(ANONYMISED_STEPS); }).then(function () {
+            self.say('anonymise: complete' + (self.target ? ': the anonymised session is ' + self.target.project +
+                                              ' / ' + self.target.session : '') + '.', 'ok');
+        });
     };
 
     /** Poll the launch's workflow until the Container Service says it finished. */
@@ -401,8 +455,10 @@ var XNAT = getObject(XNAT || {});
         },
         /** The report that leaves with the data: counts, profile and outcome only. */
         anonymise: function (r) {
-            var c = r.counts || {};
+            var c = r.counts || {}, t = this.target;
             return el('div', {}, [
+                t ? el('p', {className: 'sdu-target', text: 'Anonymised session (pseudonymous): ' + t.project + ' / ' +
+                                                           t.subject + ' / ' + t.session}) : null,
                 el('h4', {text: 'Anonymised: ' + (c.out !== undefined ? c.out : '?') + ' of ' +
                                (c['in'] !== undefined ? c['in'] : '?') + ' files, ' + (c.failed || 0) + ' failed'}),
                 el('p', {text: 'Profile: ' + (r.profile || []).join(', ')}),
@@ -464,11 +520,13 @@ var XNAT = getObject(XNAT || {});
         },
         approve: function (r) {
             var v = r.verification || {};
+            var files = r.files !== undefined ? r.files : Object.keys(r.manifest || {}).length;
             return el('div', {}, [
                 el('h4', {className: r.revoked ? 'sdu-fail' : 'sdu-pass',
-                          text: (r.revoked ? 'Approval revoked' : 'Approved') + ' by ' + r.xnat_user + ' at ' + r.time}),
+                          text: (r.revoked ? 'Approval revoked' : 'Approved') + ' by ' + (r.xnat_user || r.user) +
+                                ' at ' + r.time}),
                 table('sdu-approval', ['', ''], [
-                    el('tr', {}, [el('td', {text: 'files bound (SHA-256)'}), el('td', {text: r.files})]),
+                    el('tr', {}, [el('td', {text: 'files bound (SHA-256)'}), el('td', {text: files})]),
                     el('tr', {}, [el('td', {text: 'manifest'}), el('td', {text: (r.manifest_sha256 || '').slice(0, 16)})]),
                     el('tr', {}, [el('td', {text: 'verification report'}),
                                   el('td', {text: (r.verify_report_sha256 || '').slice(0, 16)})]),
