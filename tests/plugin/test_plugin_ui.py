@@ -194,3 +194,44 @@ def test_settings_panels_store_settings_the_session_panel_follows(browser, site,
     assert panel.eval_on_selector_all("[data-sdu=trial] option", "os => os.map(o => o.textContent)")[1:] == \
         ["EXAMPLE-PROSTATE v0.1 - Prostate (this project's copy)"]
     assert panel.input_value("[data-sdu=trial]") == "", "the recorded trial is not in this list"
+
+
+def test_values_in_anonymised_side_reports_are_never_rendered(browser, site, plugin_files):
+    """Reports of the anonymised side carrying a value where one could hide (a tag's new values,
+    a folder or file path, a note) - the panel shows counts, tags and kinds, not those."""
+    secret = "Quixtable^Marguerite"
+    review = {"ready_to_approve": True, "values_shown": True, "folder": f"/site/{secret}",
+              "verification": {"status": "passed"}, "anonymisation": {"profile": ["basic"], "actions": []},
+              "series": [{"session": secret, "modality": "CT", "series_number": 1, "description": secret, "files": 5}],
+              "rois": [], "tags": [{"tag": "(0010,0010)", "keyword": "PatientName", "vr": "PN", "profile_action": "Z",
+                                    "outcome": "replaced", "with_value": 5, "empty": 0, "absent": 0,
+                                    "distinct_values": 1, "values": [{"value": secret, "files": 5}]}]}
+    reports = {
+        "SDU_ANONYMISE": {"sdu-report.anonymise.json": {"ok": True, "counts": {"in": 5, "out": 5, "failed": 0},
+                                                        "profile": ["basic"], "subjects": [secret],
+                                                        "files": [{"source": f"/in/{secret}.dcm"}]}},
+        "SDU_VERIFY": {"sdu-report.verify.json": {"ok": True, "folder": f"/out/{secret}", "files_total": 5,
+                                                  "files_passed": 5, "findings_total": 0, "warnings_total": 0,
+                                                  "checks": ["profile"], "notes": [secret],
+                                                  "files": [{"path": f"{secret}/1.dcm", "findings": []}]},
+                       "sdu-review.json": review},
+        "SDU_APPROVAL": {"sdu-approval.json": {"user": OWNER, "time": "2026-01-01T00:00:00+00:00",
+                                               "folder": f"/out/{secret}", "comment": "",
+                                               "manifest": {f"{secret}/1.dcm": {"size": 1, "sha256": "0" * 64}},
+                                               "verification": {"ok": True, "warnings": 0}}}}
+
+    def runner(wrapper_name, session, inputs, env):
+        label = {"sdu-anonymise-session": "SDU_ANONYMISE", "sdu-verify-session": "SDU_VERIFY",
+                 "sdu-approve-session": "SDU_APPROVAL"}[wrapper_name]
+        return "Complete", {label: {name: json.dumps(doc).encode() for name, doc in reports[label].items()}}
+
+    site.emu.containers.runner = runner
+    page = open_panel(browser, site, OWNER, plugin_files)
+    page.select_option("[data-sdu=trial]", TRIAL)
+    for step, section, text in (("anonymise", "anonymise", "Anonymised: 5 of 5"),
+                                ("verify", "review", "PatientName"), ("approve", "approve", f"Approved by {OWNER}")):
+        page.click(f"button[data-step={step}]")
+        wait_text(page, f"[data-sdu=report-{section}]", text)
+    files_bound = page.inner_text("[data-sdu=report-approve] tbody tr:first-child td:nth-child(2)")
+    assert files_bound == "1", "a sealed record without a count: its manifest is counted"
+    assert secret not in page.content()
