@@ -217,6 +217,7 @@ class ContainerService:
 
 
 def _params(query: dict, body: bytes, ctype: str) -> dict:
+    query = {k: v for k, v in query.items() if k != "XNAT_CSRF"}  # XNAT's CSRF token, not a launch parameter
     if "json" in ctype and body:
         try:
             data = json.loads(body)
