@@ -19,6 +19,7 @@ from ..errors import ConfigError, SDUError
 
 CATALOG_NS = "http://nrg.wustl.edu/catalog"
 ANONYMISE_REPORT = "sdu-report.anonymise.json"
+VERIFY_REPORT = "sdu-report.verify.json"
 REPORTS = "SDU_REPORTS"
 
 
@@ -106,14 +107,14 @@ def _scan_order(scan_id: str):
     return (0, int(scan_id), "") if scan_id.isdigit() else (1, 0, scan_id)
 
 
-def build_release(session: SessionFolder, dest: str | Path) -> Path:
-    """Lay an anonymised session out as ``sdu anonymise`` wrote it, for ``sdu approve``/``sdu upload``.
+def build_release(session: SessionFolder, dest: str | Path, verify_report: Path | None = None) -> Path:
+    """Lay an anonymised session out as ``sdu anonymise`` wrote it, for ``sdu verify``/``approve``/``upload``.
 
     ``dest/<subject>/<session>/<scan id>/<file>`` from the scans' DICOM resources, the subject and
-    session labels from the session's ``SDU_REPORTS/sdu-report.anonymise.json`` (one of each), and
-    that report and ``sdu-report.verify.json`` at the top. The approve and upload containers build
-    the same folder from the same archive, so the approval's manifest matches exactly when no file
-    changed in XNAT between them.
+    session labels from the session's ``SDU_REPORTS/sdu-report.anonymise.json`` (one of each), that
+    report at the top, and ``verify_report`` (the verification the approval was bound to) as
+    ``sdu-report.verify.json``. The approve and upload containers build the same folder from the
+    same archive, so the approval's manifest matches exactly when no file changed in XNAT between.
     """
     dest = Path(dest)
     reports = session.resource(REPORTS)
@@ -135,7 +136,7 @@ def build_release(session: SessionFolder, dest: str | Path) -> Path:
         (top / scan).mkdir(parents=True, exist_ok=True)
         for path in paths:
             shutil.copyfile(path, top / scan / path.name)
-    for name in (ANONYMISE_REPORT, "sdu-report.verify.json"):
-        if name in files:
-            shutil.copyfile(files[name], dest / name)
+    shutil.copyfile(files[ANONYMISE_REPORT], dest / ANONYMISE_REPORT)
+    if verify_report is not None:
+        shutil.copyfile(verify_report, dest / VERIFY_REPORT)
     return dest

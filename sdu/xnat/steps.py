@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import AnonymisationError, ApprovalError, ConfigError, VerificationError
-from .archive import SessionFolder, build_release
+from .archive import VERIFY_REPORT, SessionFolder, build_release
 
 
 def _write_json(folder: Path, name: str, data) -> Path:
@@ -102,15 +102,20 @@ def verify(session_dir: Path, out: Path, work: Path) -> dict:
 
 
 def approve(session_dir: Path, out: Path, work: Path, user: str, comment: str, site_key: bytes) -> dict:
-    """``sdu approve`` by the launching XNAT user; the sealed record and ``sdu review --json`` go to ``out``."""
+    """``sdu verify --report`` then ``sdu approve`` by the launching XNAT user, as at the site: ``out``
+    gets the sealed record, the verification it is bound to and ``sdu review --json``."""
     from approval import approve as approve_folder
     from approval import review_folder
+    from verifier import VerifyOptions, verify_folder
 
     from .signing import seal
 
     release = build_release(SessionFolder.open(session_dir), work / "release")
+    verification = verify_folder(release, VerifyOptions()).to_dict()
+    _write_json(release, VERIFY_REPORT, verification)
     record = approve_folder(release, user, comment)
     _write_json(out, "sdu-approval.json", seal(record, site_key))
+    shutil.copyfile(release / VERIFY_REPORT, out / VERIFY_REPORT)
     _write_json(out, "sdu-review.json", review_folder(release))
     return {"step": "approve", "ok": True, "files": len(record["manifest"]),
             "warnings": record["verification"]["warnings"]}
@@ -133,7 +138,9 @@ def upload(session_dir: Path, out: Path, work: Path, options, site_key: bytes) -
         sealed = json.loads(files["sdu-approval.json"].read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raise ApprovalError("the SDU_APPROVAL record is unreadable: refused") from None
-    release = build_release(session, work / "release")
+    if VERIFY_REPORT not in files:
+        raise ApprovalError(f"the SDU_APPROVAL resource lacks {VERIFY_REPORT}: approve again")
+    release = build_release(session, work / "release", files[VERIFY_REPORT])
     install_record(release, unseal(sealed, site_key))
     result = upload_folder(release, options)
     _write_json(out, "sdu-upload.json", result.to_dict())
