@@ -233,3 +233,17 @@ def test_stale_or_forged_approval_is_refused_then_upload_reaches_the_central_xna
         kept = sorted(d for s in e.scans.values() for d in s.resources["DICOM"].files.values())
     assert sorted(sent.values()) == kept  # byte for byte what was approved
     assert_nothing_identifiable(world["study"], r.stdout + r.stderr)
+
+
+def test_image_runs_as_a_non_root_user_on_a_read_only_root(sdu_image):
+    from xnatemu.launcher import Engine, image_commands
+
+    engine = Engine.detect()
+    done = engine("run", "--rm", "--read-only", "--network", "none", *engine.run_args, sdu_image, "/bin/sh", "-c",
+                  "id -u; touch /opt/sdu/x 2>/dev/null && echo wrote-root || echo read-only; "
+                  "touch /tmp/x && echo tmp-writable")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(IMAGE_UID), "read-only", "tmp-writable"]
+    # The label is the command JSON files, one source of truth.
+    here = Path(__file__).resolve().parents[2] / "containers" / "commands"
+    assert image_commands(engine, sdu_image) == [json.loads(p.read_text()) for p in sorted(here.glob("*.json"))]
