@@ -97,8 +97,7 @@ def relabel_cmd(session_dir, out, relabelled, trial, mapping):
     from . import steps
 
     with _step():
-        steps_mapping = _mapping(mapping)
-        _done(steps.relabel(session_dir, out, relabelled, trial or None, steps_mapping))
+        _done(steps.relabel(session_dir, out, relabelled, trial or None, _mapping(mapping)))
 
 
 def _mapping(text: str) -> dict[str, str]:
