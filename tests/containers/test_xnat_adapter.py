@@ -131,3 +131,19 @@ def test_entry_point_refuses_without_a_site_key(session, tmp_path, monkeypatch):
     done = CliRunner().invoke(cli, ["approve", "--session", str(root), "--out", str(tmp_path / "o"),
                                     "--work", str(tmp_path / "w")])
     assert done.exit_code == 2 and "no site key" in done.output
+
+
+def test_entry_point_relabels_with_the_trials_suggestions_without_catalogs(tmp_path):
+    from sdu.studygen import CLINICAL_ROIS
+
+    study = generate_study(tmp_path / "study", StudySpec(slices=3, rows=16, columns=16, roi_names=list(CLINICAL_ROIS)))
+    root = archive_session(study, tmp_path / "arc001" / "S")
+    out, relabelled = tmp_path / "out", tmp_path / "relabelled"
+    done = CliRunner().invoke(cli, ["relabel", "--session", str(root), "--out", str(out), "--relabelled", str(relabelled)],
+                              env={"SDU_TRIAL": "EXAMPLE-PROSTATE", "SDU_MAPPING": ""})
+    assert done.exit_code == 0, done.output
+    report = json.loads((out / "sdu-report.relabel.json").read_text())
+    assert report["renamed"] and set(report["renamed"]) <= set(CLINICAL_ROIS)
+    assert json.loads(done.stdout)["renamed"] == len(report["renamed"])
+    copied = [p for p in relabelled.rglob("*") if p.is_file()]
+    assert len(copied) == len(study.files) and not any(p.suffix == ".xml" for p in copied)
