@@ -156,9 +156,11 @@ def approve_cmd(session_dir, out, work, comment):
     """Approve the anonymised session as the launching XNAT user (resolved from the alias token)."""
     from . import steps
     from .identity import launching_user
+    from .settings import export
 
     with _step():
         key = _site_key()
+        export("SDU_REGISTRY_DSN")  # the research registry (PostgreSQL); else SQLite in the container's tmpfs
         _done(steps.approve(session_dir, out, work, launching_user(), comment, key))
 
 

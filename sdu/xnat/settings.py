@@ -13,7 +13,8 @@ there, from XNAT's system properties), else the content of ``$SDU_SECRETS_DIR/NA
 | ``SDU_ANON_PROJECT`` | anonymise: the anonymised project there |
 | ``SDU_CENTRAL_URL`` / ``SDU_CENTRAL_PROJECT`` | upload: the central XNAT and the site's project on it |
 | ``SDU_XNAT_USER`` / ``SDU_XNAT_PASS`` or ``SDU_XNAT_TOKEN_FILE`` | upload: credentials for the central XNAT (as ``sdu upload``) |
-| ``SDU_CA_BUNDLE`` | upload: CA certificates of the central XNAT |
+| ``SDU_CA_BUNDLE`` | anonymise, upload: CA certificates of the anonymised or central XNAT |
+| ``SDU_REGISTRY_DSN`` | approve: the research registry's PostgreSQL (else SQLite in the container's tmpfs) |
 """
 from __future__ import annotations
 
