@@ -53,7 +53,10 @@ def relabel(session_dir: Path, out: Path, relabelled: Path, trial: str | None, m
     report = relabel_session(session.scans_folder, relabelled, mapping)
     report.left_for_person = left
     for catalog in session.catalogs():  # XNAT's catalogs of the source scans are not part of the copy
-        (relabelled / catalog.relative_to(session.scans_folder)).unlink(missing_ok=True)
+        copy = relabelled / catalog.relative_to(session.scans_folder)
+        if copy.is_file():
+            copy.unlink()
+            report.copied -= 1
     data = report.to_dict()
     _write_json(out, "sdu-report.relabel.json", data)
     return {"step": "relabel", "renamed": len(report.renamed), "not_found": len(report.not_found),

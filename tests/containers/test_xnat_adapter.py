@@ -146,4 +146,4 @@ def test_entry_point_relabels_with_the_trials_suggestions_without_catalogs(tmp_p
     assert report["renamed"] and set(report["renamed"]) <= set(CLINICAL_ROIS)
     assert json.loads(done.stdout)["renamed"] == len(report["renamed"])
     copied = [p for p in relabelled.rglob("*") if p.is_file()]
-    assert len(copied) == len(study.files) and not any(p.suffix == ".xml" for p in copied)
+    assert len(copied) == len(study.files) == report["copied"] and not any(p.suffix == ".xml" for p in copied)
