@@ -163,6 +163,12 @@ def require_release(folder: str | Path) -> Release:
     return Release(folder, now, record)
 
 
+def install_record(folder: str | Path, record: dict) -> None:
+    """Place an approval record made elsewhere for ``folder`` (the command images carry it through
+    XNAT, sealed: see :mod:`sdu.xnat.signing`); :func:`require_release` still checks every file."""
+    _write(_record_path(Path(folder)), record)
+
+
 def _files(record: dict) -> dict[str, tuple[int, str]]:
     return {rel: (e["size"], e["sha256"]) for rel, e in record["manifest"].items()}
 
