@@ -34,11 +34,23 @@ class Release:
     files: dict[str, tuple[int, str]]
     approval: dict
 
+    @property
+    def md5s(self) -> dict[str, str]:
+        """MD5 of each approved file as recorded at approval (what XNAT's catalog shows for the
+        same bytes); empty for a record from before MD5s were kept."""
+        return {rel: e["md5"] for rel, e in self.approval["manifest"].items() if isinstance(e.get("md5"), str)}
 
-def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
-    """Relative path -> (size, SHA-256) of every regular file below ``folder`` (links refused)."""
-    folder = Path(folder)
-    out: dict[str, tuple[int, str]] = {}
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    """What changes whenever a file's bytes do: size, modification and change times (the change
+    time cannot be set back by a user), inode and device. Used only to skip re-hashing before the
+    connection; the uploader still checks every file's SHA-256 as it reads it to send."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _files_below(folder: Path) -> dict[str, Path]:
+    """Relative path -> path of every regular file below ``folder`` (links and devices refused)."""
+    out: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
@@ -46,12 +58,37 @@ def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
             rel = path.relative_to(folder).as_posix()
             if path.is_symlink() or not path.is_file():
                 raise ApprovalError(f"{rel}: not a regular file (a link or device): refused", path=folder)
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
-            out[rel] = (path.stat().st_size, digest.hexdigest())
+            out[rel] = path
     return out
+
+
+def _hash_file(path: Path, md5: bool = False) -> tuple[int, str, list[int], str]:
+    """(size, SHA-256, stat key taken before the read, MD5 if asked): a change during or after
+    the read leaves a stat key that no longer matches."""
+    digest, md5sum = hashlib.sha256(), hashlib.md5() if md5 else None
+    with open(path, "rb") as f:
+        key = _stat_key(os.fstat(f.fileno()))
+        size = 0
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            if md5sum is not None:
+                md5sum.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest(), key, md5sum.hexdigest() if md5sum is not None else ""
+
+
+def _manifest_with_stats(folder: Path, md5: bool = False):
+    """(manifest, {rel: stat key}, {rel: MD5} when asked)."""
+    files, stats, md5s = {}, {}, {}
+    for rel, path in _files_below(folder).items():
+        size, sha, key, md5s[rel] = _hash_file(path, md5)
+        files[rel], stats[rel] = (size, sha), key
+    return files, stats, md5s
+
+
+def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
+    """Relative path -> (size, SHA-256) of every regular file below ``folder`` (links refused)."""
+    return _manifest_with_stats(Path(folder))[0]
 
 
 def _record_path(folder: Path) -> Path:
@@ -117,7 +154,8 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
     if not before:
         raise ApprovalError("nothing to approve: the folder is empty", path=folder)
     verification = _verify(folder, before)
-    if manifest(folder) != before:
+    after, stats, md5s = _manifest_with_stats(folder, md5=True)
+    if after != before:
         raise ApprovalError("files changed while being verified: approve again", path=folder)
     trial, site_id = _identity(folder)
     registered = _register(folder, trial, site_id)
@@ -125,7 +163,8 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
               "trial": trial, "site": site_id, "registered": registered,
               "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "revoked": None,
               "verification": verification,
-              "manifest": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in before.items()}}
+              "manifest": {rel: {"size": size, "sha256": sha, "md5": md5s[rel], "stat": stats[rel]}
+                           for rel, (size, sha) in before.items()}}
     _write(_record_path(folder), record)
     audit.record("approve", user=user, files=len(before), manifest=_digest(before), warnings=verification["warnings"],
                  trial=trial, site=site_id, sessions=len(registered))
@@ -146,21 +185,37 @@ def revoke(folder: str | Path, user: str, comment: str = "") -> dict:
     return record
 
 
-def require_release(folder: str | Path) -> Release:
-    """The approved release of ``folder``; :class:`ApprovalError` (naming why) otherwise."""
+def require_release(folder: str | Path, *, rehash: bool = True) -> Release:
+    """The approved release of ``folder``; :class:`ApprovalError` (naming why) otherwise.
+
+    With ``rehash`` (the default) every file is hashed again. Without it, a file whose stat key
+    (size, times, inode) is the one recorded at approval is not re-read here: that is for a caller
+    that checks each file's SHA-256 itself as it reads the file to send it (the uploader), so the
+    pre-connection check costs a ``stat`` per file and any file written since approval is still
+    hashed, and refused, before anything is sent."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ApprovalError("not a folder", path=folder)
     record = _read(_record_path(folder), folder)
     if record.get("revoked"):
         raise ApprovalError("the approval was revoked: approve again", path=folder)
-    approved, now = _files(record), manifest(folder)
+    approved, recorded = _files(record), _stats(record)
+    now: dict[str, tuple[int, str]] = {}
+    for rel, path in _files_below(folder).items():
+        if not rehash and rel in approved and recorded.get(rel) == _stat_key(path.stat()):
+            now[rel] = approved[rel]
+        else:
+            now[rel] = _hash_file(path)[:2]
     if now != approved:
         changed = sum(1 for k in now.keys() & approved.keys() if now[k] != approved[k])
         added, removed = len(now.keys() - approved.keys()), len(approved.keys() - now.keys())
         raise ApprovalError(f"files changed since approval ({changed} changed, {added} added, {removed} removed): "
                             "verify and approve again", path=folder)
     return Release(folder, now, record)
+
+
+def _stats(record: dict) -> dict[str, list[int]]:
+    return {rel: e["stat"] for rel, e in record["manifest"].items() if isinstance(e.get("stat"), list)}
 
 
 def _files(record: dict) -> dict[str, tuple[int, str]]:

@@ -32,7 +32,7 @@ class Plan:
     resources: dict[str, list[Item]] = field(default_factory=dict)
 
     def ensure_md5(self, folder: Path) -> None:
-        """MD5 of every file not hashed yet (the zip stream hashes the DICOM as it sends them)."""
+        """MD5 (what XNAT's catalog records) of every file not hashed yet, for the remote check."""
         for item in self.dicom + [i for v in self.resources.values() for i in v]:
             if not item.md5:
                 item.md5 = _md5(Path(folder) / item.rel)
@@ -69,9 +69,11 @@ def _release_path(folder: Path, p: Path) -> str | None:
     return None
 
 
-def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str] = ()) -> Plan:
+def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str] = (),
+              md5s: dict[str, str] | None = None) -> Plan:
     """Sort the release's files; ``attach`` names files of the release (relative or absolute) to
-    send as attachments even if they sit elsewhere in the folder. Exactly one subject and session."""
+    send as attachments even if they sit elsewhere in the folder; ``md5s`` those recorded at
+    approval. Exactly one subject and session."""
     folder = Path(folder).resolve()
     wanted = set()
     for a in attach:
@@ -82,7 +84,7 @@ def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str]
     labels, dicom, resources = set(), [], {}
     for rel, (size, sha) in sorted(files.items()):
         path = folder / rel
-        item = Item(rel, size, sha)
+        item = Item(rel, size, sha, (md5s or {}).get(rel, ""))
         parts = rel.split("/")
         if rel.startswith("sdu-report.") and len(parts) == 1:
             resources.setdefault(REPORTS, []).append(item)
