@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,10 +36,11 @@ class Release:
     approval: dict
 
     @property
-    def md5s(self) -> dict[str, str]:
-        """MD5 of each approved file as recorded at approval (what XNAT's catalog shows for the
-        same bytes); empty for a record from before MD5s were kept."""
-        return {rel: e["md5"] for rel, e in self.approval["manifest"].items() if isinstance(e.get("md5"), str)}
+    def sums(self) -> dict[str, dict]:
+        """MD5 and CRC-32 of each approved file as recorded at approval (what XNAT's catalog and a
+        zip entry show for the same bytes); empty for a record from before they were kept."""
+        return {rel: {"md5": e["md5"], "crc32": e["crc32"]} for rel, e in self.approval["manifest"].items()
+                if isinstance(e.get("md5"), str) and isinstance(e.get("crc32"), int)}
 
 
 def _stat_key(st: os.stat_result) -> list[int]:
@@ -62,10 +64,11 @@ def _files_below(folder: Path) -> dict[str, Path]:
     return out
 
 
-def _hash_file(path: Path, md5: bool = False) -> tuple[int, str, list[int], str]:
-    """(size, SHA-256, stat key taken before the read, MD5 if asked): a change during or after
-    the read leaves a stat key that no longer matches."""
-    digest, md5sum = hashlib.sha256(), hashlib.md5() if md5 else None
+def _hash_file(path: Path, sums: bool = False) -> tuple[int, str, list[int], dict]:
+    """(size, SHA-256, stat key taken before the read, {"md5", "crc32"} if ``sums``): a change
+    during or after the read leaves a stat key that no longer matches. MD5 is what XNAT's catalog
+    records, CRC-32 what a zip entry carries: kept so the upload need not compute them again."""
+    digest, md5sum, crc = hashlib.sha256(), hashlib.md5() if sums else None, 0
     with open(path, "rb") as f:
         key = _stat_key(os.fstat(f.fileno()))
         size = 0
@@ -73,17 +76,18 @@ def _hash_file(path: Path, md5: bool = False) -> tuple[int, str, list[int], str]
             digest.update(chunk)
             if md5sum is not None:
                 md5sum.update(chunk)
+                crc = zlib.crc32(chunk, crc)
             size += len(chunk)
-    return size, digest.hexdigest(), key, md5sum.hexdigest() if md5sum is not None else ""
+    return size, digest.hexdigest(), key, {"md5": md5sum.hexdigest(), "crc32": crc} if md5sum is not None else {}
 
 
-def _manifest_with_stats(folder: Path, md5: bool = False):
-    """(manifest, {rel: stat key}, {rel: MD5} when asked)."""
-    files, stats, md5s = {}, {}, {}
+def _manifest_with_stats(folder: Path, sums: bool = False):
+    """(manifest, {rel: stat key}, {rel: {"md5", "crc32"}} when asked)."""
+    files, stats, extra = {}, {}, {}
     for rel, path in _files_below(folder).items():
-        size, sha, key, md5s[rel] = _hash_file(path, md5)
+        size, sha, key, extra[rel] = _hash_file(path, sums)
         files[rel], stats[rel] = (size, sha), key
-    return files, stats, md5s
+    return files, stats, extra
 
 
 def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
@@ -154,7 +158,7 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
     if not before:
         raise ApprovalError("nothing to approve: the folder is empty", path=folder)
     verification = _verify(folder, before)
-    after, stats, md5s = _manifest_with_stats(folder, md5=True)
+    after, stats, sums = _manifest_with_stats(folder, sums=True)
     if after != before:
         raise ApprovalError("files changed while being verified: approve again", path=folder)
     trial, site_id = _identity(folder)
@@ -163,7 +167,7 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
               "trial": trial, "site": site_id, "registered": registered,
               "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "revoked": None,
               "verification": verification,
-              "manifest": {rel: {"size": size, "sha256": sha, "md5": md5s[rel], "stat": stats[rel]}
+              "manifest": {rel: {"size": size, "sha256": sha, **sums[rel], "stat": stats[rel]}
                            for rel, (size, sha) in before.items()}}
     _write(_record_path(folder), record)
     audit.record("approve", user=user, files=len(before), manifest=_digest(before), warnings=verification["warnings"],

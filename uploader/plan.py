@@ -22,6 +22,7 @@ class Item:
     size: int
     sha256: str
     md5: str = ""
+    crc32: int | None = None
 
 
 @dataclass
@@ -70,10 +71,10 @@ def _release_path(folder: Path, p: Path) -> str | None:
 
 
 def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str] = (),
-              md5s: dict[str, str] | None = None) -> Plan:
+              sums: dict[str, dict] | None = None) -> Plan:
     """Sort the release's files; ``attach`` names files of the release (relative or absolute) to
-    send as attachments even if they sit elsewhere in the folder; ``md5s`` those recorded at
-    approval. Exactly one subject and session."""
+    send as attachments even if they sit elsewhere in the folder; ``sums`` the MD5 and CRC-32
+    recorded at approval. Exactly one subject and session."""
     folder = Path(folder).resolve()
     wanted = set()
     for a in attach:
@@ -84,7 +85,8 @@ def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str]
     labels, dicom, resources = set(), [], {}
     for rel, (size, sha) in sorted(files.items()):
         path = folder / rel
-        item = Item(rel, size, sha, (md5s or {}).get(rel, ""))
+        known = (sums or {}).get(rel, {})
+        item = Item(rel, size, sha, known.get("md5", ""), known.get("crc32"))
         parts = rel.split("/")
         if rel.startswith("sdu-report.") and len(parts) == 1:
             resources.setdefault(REPORTS, []).append(item)

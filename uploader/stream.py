@@ -4,10 +4,11 @@ the approval manifest.
 :func:`read_verified` reads a file once and compares its size and SHA-256 with the manifest
 before handing the bytes over (in memory up to :data:`SPOOL_OVER`, larger files through a private
 temporary copy, so a file changed afterwards is never what is sent). :class:`ZipStream` does that
-for the DICOM files on a producer thread, which also writes each checked file into a stored zip
-(zipfile computes the CRC-32 there), while the sending thread sends the bytes made before: hashlib
-and zlib release the GIL on large buffers, so hashing file N+1 overlaps sending file N. A file
-that no longer matches stops the stream before any byte of it: the request body ends early, the
+for the DICOM files on a producer thread while the sending thread sends the files checked before
+(hashlib releases the GIL on large buffers, so hashing file N+1 overlaps sending file N), as a
+stored zip laid out in advance (:mod:`.storedzip`): exact Content-Length, each CRC-32 from the
+approval, the files' bytes handed to the socket without a copy. A file that no longer matches
+stops the stream before any byte of it, its zip header included: the request body ends short, the
 server never sees a complete zip, and :class:`FileChangedError` says which file.
 """
 from __future__ import annotations
@@ -16,11 +17,12 @@ import hashlib
 import queue
 import tempfile
 import threading
-import zipfile
+import zlib
 from pathlib import Path
 
 from .errors import UploadError
 from .plan import Item
+from .storedzip import StoredZip
 
 SPOOL_OVER = 64 << 20  #: files larger than this are checked through a temporary copy, not in memory
 SLICE = 8 << 20  #: the largest piece handed to the sender at once
@@ -72,79 +74,74 @@ def _slices(data):
             yield chunk
 
 
-class _Sink:
-    """Where zipfile writes (a stream it cannot seek: it writes data descriptors)."""
-
-    def __init__(self):
-        self.parts: list = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
-        return data
+def _crc32(data) -> int:
+    if isinstance(data, bytes):
+        return zlib.crc32(data)
+    crc = 0
+    while chunk := data.read(1 << 20):
+        crc = zlib.crc32(chunk, crc)
+    data.seek(0)
+    return crc
 
 
 class ZipStream:
-    """Iterate for the bytes of a stored zip of ``items`` (zip names: the path below the
-    subject/session folders), each file checked against the manifest first. Closing (or dropping)
-    the iterator stops the producer thread; ``then`` runs on it once every byte is handed over
-    (the uploader takes the remote check's MD5s there, while the server reads the zip)."""
+    """The bytes of a stored zip of ``items`` (zip names: the path below the subject/session
+    folders), each file checked against the manifest before its header. ``len()`` is the exact
+    size (the request goes with a Content-Length). Closing (or dropping) the iterator stops the
+    producer thread; ``then`` runs on it once every byte is handed over (the uploader starts the
+    remote check's MD5s there, when the approval did not record them)."""
 
     _END = object()
 
     def __init__(self, folder: Path, items: list[Item], then=None):
         self.folder, self.items, self.then = Path(folder), items, then
-        self._queue: queue.Queue = queue.Queue(AHEAD)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._produce, name="sdu-zip", daemon=True)
+        self.layout = StoredZip([("/".join(i.rel.split("/")[2:]), i.size) for i in items])
+
+    def __len__(self) -> int:
+        return self.layout.size
 
     def __iter__(self):
-        self._thread.start()
+        pieces: queue.Queue = queue.Queue(AHEAD)
+        stop = threading.Event()
+        thread = threading.Thread(target=self._produce, args=(pieces, stop), name="sdu-zip", daemon=True)
+        thread.start()
         try:
             while True:
-                piece = self._queue.get()
+                piece = pieces.get()
                 if piece is self._END:
                     return
                 if isinstance(piece, BaseException):
                     raise piece
-                if piece:
-                    yield piece
+                yield piece
         finally:
-            self._stop.set()
-            self._thread.join()
+            stop.set()
+            thread.join()
 
-    def _put(self, piece) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(piece, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _produce(self, pieces: queue.Queue, stop: threading.Event) -> None:
+        def put(piece) -> bool:
+            while not stop.is_set():
+                try:
+                    pieces.put(piece, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
 
-    def _produce(self) -> None:
-        sink = _Sink()
         try:
-            with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:
-                for item in self.items:
-                    data = read_verified(self.folder, item)  # before a byte of it, its name included
-                    name = "/".join(item.rel.split("/")[2:])
-                    with z.open(name, "w", force_zip64=item.size > 1 << 31) as dst:
-                        for piece in _slices(data):
-                            dst.write(piece)
-                            if not self._put(sink.take()):
-                                return
-            self._put(sink.take())
-            self._put(self._END)
+            crcs = []
+            for index, item in enumerate(self.items):
+                data = read_verified(self.folder, item)  # before a byte of it, its header included
+                crc = item.crc32 if item.crc32 is not None else _crc32(data)
+                crcs.append(crc)
+                if not put(self.layout.local_header(index, crc)):
+                    return
+                for piece in _slices(data):
+                    if not put(piece):
+                        return
+            if not (put(self.layout.central_directory(crcs)) and put(self._END)):
+                return
         except BaseException as exc:  # noqa: BLE001 - handed to the sending thread, raised there
-            self._put(exc)
+            put(exc)
             return
         if self.then is not None:
             self.then()
-

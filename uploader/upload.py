@@ -66,6 +66,7 @@ class UploadResult:
     seconds: float
     resumed: bool
     checks: list = field(default_factory=list)
+    phases: dict = field(default_factory=dict)  # seconds per step: gate, connect, import, attach, share, check
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,7 @@ class UploadResult:
         return {"ok": self.ok, "project": self.project, "share": self.share, "subject": self.subject,
                 "session": self.session, "files": self.files, "bytes": self.bytes,
                 "seconds": round(self.seconds, 3), "resumed": self.resumed,
+                "phases": {k: round(v, 3) for k, v in self.phases.items()},
                 "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -86,7 +88,8 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
         raise UploadError("TLS verification cannot be turned off; give the server's CA with a CA bundle")
     release = require_release(folder, rehash=False)  # before any connection; the stream re-checks each file
     folder = Path(folder)
-    plan = make_plan(folder, release.files, list(options.attach), release.md5s)
+    plan = make_plan(folder, release.files, list(options.attach), release.sums)
+    phases = {"gate": time.perf_counter() - started}
     creds = credentials.resolve(options.url, options.token_file)
     target = f"{options.url.rstrip('/')}|{options.project}|{options.share or ''}|{int(options.prearchive)}"
     journal = Journal(manifest_digest(release.files), target)
@@ -94,7 +97,7 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     retry = lambda step, fn: with_retries(step, fn, options.attempts, options.backoff)  # noqa: E731
     try:
         with _ca_bundle(options.verify_tls):
-            return _send(folder, release, plan, creds, journal, resumed, options, retry, started)
+            return _send(folder, release, plan, creds, journal, resumed, options, retry, started, phases)
     except UploadError as exc:  # a failed attempt is recorded too (reason texts carry no identifiers)
         if not isinstance(exc, _Checked):
             audit.record("upload", ok=False, reason=exc.reason, files=plan.count, project=options.project,
@@ -126,7 +129,7 @@ def _ca_bundle(verify):
             os.environ["REQUESTS_CA_BUNDLE"] = saved
 
 
-def _send(folder, release, plan, creds, journal, resumed, options, retry, started) -> UploadResult:
+def _send(folder, release, plan, creds, journal, resumed, options, retry, started, phases) -> UploadResult:
     # The remote check compares XNAT's MD5s with those recorded at approval (the stream proved by
     # SHA-256 that the bytes sent are the approved ones). For a record from before MD5s were kept,
     # they are taken on another thread once the zip has been handed to the sender (while the
@@ -140,15 +143,20 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
                 md5s.append(hashing.submit(plan.ensure_md5, folder))
                 hashing.shutdown(wait=False)
 
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - started - sum(phases.values())
+
     session = retry("connect", lambda: _connect(options, creds))
     try:
         exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
         retry("project", lambda: session.get_json(f"/data/projects/{options.project}"))
         if options.share:
             retry("trial project", lambda: session.get_json(f"/data/projects/{options.share}"))
+        lap("connect")
         if not journal.done("imported"):
             _import(session, folder, plan, options, journal, retry, start_md5)
         start_md5()
+        lap("import")
         for label, items in plan.resources.items():
             for item in items:
                 key = f"{label}/{item.rel}"
@@ -158,12 +166,14 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
                 retry(f"attach ({label})", lambda: _put_file(session, f"{exp_uri}/resources/{label}/files/{name}",
                                                              folder, item, label))
                 journal.mark_file(key)
+        lap("attach")
         if options.share and not journal.done("shared"):
             for kind, uri, label in (("subject", f"/data/projects/{options.project}/subjects/{plan.subject}",
                                       plan.subject),
                                      ("session", exp_uri, plan.session)):
                 retry(f"share {kind}", lambda: _share(session, uri, options.share, label))
             journal.mark("shared")
+        lap("share")
         try:
             md5s[0].result()
         except OSError as exc:
@@ -172,6 +182,7 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
         if options.share:
             shared_uri = f"/data/projects/{options.share}/subjects/{plan.subject}/experiments/{plan.session}"
             checks.append(retry("remote check (trial)", lambda: check(session, shared_uri, plan, options.share)))
+        lap("check")
     finally:
         try:
             session.disconnect()
@@ -179,7 +190,7 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
             from xnat.session import BaseXNATSession
             BaseXNATSession.disconnect(session)
     result = UploadResult(options.project, options.share, plan.subject, plan.session, plan.count, plan.bytes,
-                          time.perf_counter() - started, resumed, checks)
+                          time.perf_counter() - started, resumed, checks, phases)
     audit.record("upload", ok=result.ok, files=plan.count, dicom=len(plan.dicom),
                  resources={k: len(v) for k, v in plan.resources.items()}, project=options.project,
                  share=options.share, subject=plan.subject, session=plan.session, resumed=resumed,
@@ -221,11 +232,11 @@ def _put_file(session, uri: str, folder: Path, item, label: str) -> None:
 
 
 def _post_zip(session, options: UploadOptions, folder: Path, plan: Plan, query: dict, then) -> str:
-    """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session
-    (chunked transfer: the zip is produced, each file checked first, while it is sent); the
-    answer is the session's URI."""
+    """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session (the
+    zip is produced, each file checked first, while it is sent; its length is known in advance);
+    the answer is the session's URI."""
     response = session.interface.post(options.url.rstrip("/") + "/data/services/import", params=query,
-                                      data=iter(ZipStream(folder, plan.dicom, then)),
+                                      data=ZipStream(folder, plan.dicom, then),
                                       headers={"Content-Type": "application/zip"}, timeout=(30, 3600))
     response.raise_for_status()
     return response.text.strip()
