@@ -13,10 +13,18 @@ from __future__ import annotations
 
 import struct
 
-LIMIT = 0xFFFFFFFF  #: a 32-bit field at or above this holds 0xFFFFFFFF, the value goes in a ZIP64 field
-ENTRY_LIMIT = 0xFFFF
+LIMIT = 0xFFFFFFFF  #: a size or offset at or above this: 0xFFFFFFFF in its field, the value in ZIP64 fields
+ENTRY_LIMIT = 0xFFFF  #: an entry count at or above this: 0xFFFF, the count in the ZIP64 end record
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01
 _DOS_TIME = 0
+
+
+def _u32(value: int) -> int:
+    return value if value < LIMIT else 0xFFFFFFFF
+
+
+def _u16(value: int) -> int:
+    return value if value < ENTRY_LIMIT else 0xFFFF
 
 
 class StoredZip:
@@ -48,24 +56,22 @@ class StoredZip:
     def local_header(self, index: int, crc: int) -> bytes:
         name, size = self.names[index], self.sizes[index]
         extra = self._local_extra(size)
-        small = min(size, LIMIT)
         return struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if extra else 20, self._flags(name), 0, _DOS_TIME,
-                           _DOS_DATE, crc, small, small, len(name), len(extra)) + name + extra
+                           _DOS_DATE, crc, _u32(size), _u32(size), len(name), len(extra)) + name + extra
 
     def central_directory(self, crcs: list[int]) -> bytes:
         parts = []
         for name, size, offset, crc in zip(self.names, self.sizes, self.offsets, crcs):
             extra = self._central_extra(size, offset)
-            small = min(size, LIMIT)
             parts.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, (3 << 8) | 45, 45 if extra else 20,
-                                     self._flags(name), 0, _DOS_TIME, _DOS_DATE, crc, small, small, len(name),
-                                     len(extra), 0, 0, 0, 0o100644 << 16, min(offset, LIMIT)) + name + extra)
+                                     self._flags(name), 0, _DOS_TIME, _DOS_DATE, crc, _u32(size), _u32(size),
+                                     len(name), len(extra), 0, 0, 0, 0o100644 << 16, _u32(offset)) + name + extra)
         return b"".join(parts) + self._end()
 
     def _end(self) -> bytes:
         count = len(self.names)
-        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(count, ENTRY_LIMIT), min(count, ENTRY_LIMIT),
-                          min(self.cd_size, LIMIT), min(self.cd_offset, LIMIT), 0)
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, _u16(count), _u16(count), _u32(self.cd_size),
+                          _u32(self.cd_offset), 0)
         if count < ENTRY_LIMIT and self.cd_size < LIMIT and self.cd_offset < LIMIT:
             return end
         zip64_end_at = self.cd_offset + self.cd_size
