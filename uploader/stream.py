@@ -26,7 +26,7 @@ from .storedzip import StoredZip
 
 SPOOL_OVER = 64 << 20  #: files larger than this are checked through a temporary copy, not in memory
 SLICE = 8 << 20  #: the largest piece handed to the sender at once
-AHEAD = 8  #: pieces the producer may have ready (bounds memory to about AHEAD * SLICE + SPOOL_OVER)
+AHEAD_BYTES = 64 << 20  #: bytes read ahead of the sender (more only for one file alone, up to SPOOL_OVER)
 
 
 class FileChangedError(UploadError):
@@ -63,15 +63,10 @@ def read_verified(folder: Path, item: Item):
     return data
 
 
-def _slices(data):
-    if isinstance(data, bytes):
-        view = memoryview(data)
-        for start in range(0, len(view), SLICE):
-            yield view[start:start + SLICE]
-        return
-    with data:
-        while chunk := data.read(SLICE):
-            yield chunk
+def _slices(data: bytes):
+    view = memoryview(data)
+    for start in range(0, len(view), SLICE):
+        yield view[start:start + SLICE]
 
 
 def _crc32(data) -> int:
@@ -87,9 +82,10 @@ def _crc32(data) -> int:
 class ZipStream:
     """The bytes of a stored zip of ``items`` (zip names: the path below the subject/session
     folders), each file checked against the manifest before its header. ``len()`` is the exact
-    size (the request goes with a Content-Length). Closing (or dropping) the iterator stops the
-    producer thread; ``then`` runs on it once every byte is handed over (the uploader starts the
-    remote check's MD5s there, when the approval did not record them)."""
+    size (the request goes with a Content-Length). A producer thread reads and checks the files
+    ahead of the sender, within :data:`AHEAD_BYTES`. Closing (or dropping) the iterator stops it;
+    ``then`` runs on it once every byte is handed over (the uploader starts the remote check's MD5s
+    there, when the approval did not record them)."""
 
     _END = object()
 
@@ -101,47 +97,80 @@ class ZipStream:
         return self.layout.size
 
     def __iter__(self):
-        pieces: queue.Queue = queue.Queue(AHEAD)
-        stop = threading.Event()
-        thread = threading.Thread(target=self._produce, args=(pieces, stop), name="sdu-zip", daemon=True)
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        budget = _Budget(AHEAD_BYTES)
+        thread = threading.Thread(target=self._produce, args=(pieces, budget), name="sdu-zip", daemon=True)
         thread.start()
         try:
             while True:
-                piece = pieces.get()
-                if piece is self._END:
+                got = pieces.get()
+                if got is self._END:
                     return
-                if isinstance(piece, BaseException):
-                    raise piece
-                yield piece
+                if isinstance(got, BaseException):
+                    raise got
+                piece, release = got
+                if piece:
+                    yield piece
+                if release:
+                    budget.give(release)  # sent: its memory may be used for the files ahead
         finally:
-            stop.set()
+            budget.stop()
             thread.join()
 
-    def _produce(self, pieces: queue.Queue, stop: threading.Event) -> None:
-        def put(piece) -> bool:
-            while not stop.is_set():
-                try:
-                    pieces.put(piece, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
+    def _produce(self, pieces: queue.SimpleQueue, budget: "_Budget") -> None:
         try:
             crcs = []
             for index, item in enumerate(self.items):
+                in_memory = item.size <= SPOOL_OVER
+                if in_memory and not budget.take(item.size):
+                    return
                 data = read_verified(self.folder, item)  # before a byte of it, its header included
                 crc = item.crc32 if item.crc32 is not None else _crc32(data)
                 crcs.append(crc)
-                if not put(self.layout.local_header(index, crc)):
-                    return
-                for piece in _slices(data):
-                    if not put(piece):
+                pieces.put((self.layout.local_header(index, crc), 0))
+                if in_memory:
+                    slices = list(_slices(data))
+                    for n, piece in enumerate(slices, 1):
+                        pieces.put((piece, item.size if n == len(slices) else 0))  # the buffer goes with the last
+                    continue
+                with data:
+                    while budget.take(SLICE):
+                        chunk = data.read(SLICE)
+                        pieces.put((chunk, SLICE))
+                        if not chunk:
+                            break
+                    else:
                         return
-            if not (put(self.layout.central_directory(crcs)) and put(self._END)):
-                return
+            pieces.put((self.layout.central_directory(crcs), 0))
+            pieces.put(self._END)
         except BaseException as exc:  # noqa: BLE001 - handed to the sending thread, raised there
-            put(exc)
+            pieces.put(exc)
             return
         if self.then is not None:
             self.then()
+
+
+class _Budget:
+    """Bytes read ahead of the sender: at most ``limit`` (or one file, whatever its size)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.held, self.stopped = limit, 0, False
+        self._cond = threading.Condition()
+
+    def take(self, n: int) -> bool:
+        with self._cond:
+            self._cond.wait_for(lambda: self.stopped or not self.held or self.held + n <= self.limit)
+            if self.stopped:
+                return False
+            self.held += n
+            return True
+
+    def give(self, n: int) -> None:
+        with self._cond:
+            self.held -= n
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self.stopped = True
+            self._cond.notify_all()

@@ -90,9 +90,12 @@ def test_a_file_changed_after_the_gate_never_leaves(xnat_server, anonymised_sess
     assert upload(anonymised_session, _options(xnat_server.url)).ok
 
 
-def test_a_large_file_goes_through_a_temporary_copy_and_arrives_whole(xnat_server, anonymised_session, monkeypatch):
-    monkeypatch.setattr(stream, "SPOOL_OVER", 1000)
+@pytest.mark.parametrize("spool_over,ahead", [(1000, 64 << 20), (10 ** 9, 1)], ids=["spooled", "one-file-ahead"])
+def test_large_files_and_a_small_read_ahead_arrive_whole(xnat_server, anonymised_session, monkeypatch, spool_over,
+                                                         ahead):
+    monkeypatch.setattr(stream, "SPOOL_OVER", spool_over)  # through temporary copies
     monkeypatch.setattr(stream, "SLICE", 777)  # many pieces per file
+    monkeypatch.setattr(stream, "AHEAD_BYTES", ahead)  # the producer waits for the sender after each file
     approve(anonymised_session, "R. Physicist")
     result = upload(anonymised_session, _options(xnat_server.url))
     assert result.ok and all(c.files == c.expected == c.checksums == 13 for c in result.checks)
