@@ -5,10 +5,13 @@ verification of those files.
 (refusing unless every file passes), hashes again (nothing changed meanwhile) and records who,
 when and why in the site folder (``approvals/``, 0600): the record names a site user and stays at
 the site. Approval also registers the folder's pseudonymous sessions (``SUBJECT/SESSION/...``) in
-the research registry (:mod:`sdu.registry`): before anything leaves, never after.
+the research registry (:mod:`sdu.registry`): before anything leaves, never after. With each file's
+SHA-256 the record keeps its MD5 and CRC-32 (what XNAT's catalog and a zip entry show for the same
+bytes) and a stat key (size, times, inode).
 :func:`require_release` is what the upload calls first: it recomputes the manifest and refuses,
 naming the reason, when there is no approval, it was revoked, or any file changed, appeared or
-vanished since.
+vanished since. The uploader asks it to re-hash only files whose stat key changed, because it
+checks every file's SHA-256 itself as it reads the file to send it (:mod:`uploader.stream`).
 """
 from __future__ import annotations
 

@@ -47,10 +47,10 @@ def read_verified(folder: Path, item: Item):
             else:
                 data = tempfile.TemporaryFile()  # 0600 and already unlinked
                 size = 0
-                while chunk := f.read(1 << 20):
+                while size <= item.size and (chunk := f.read(min(1 << 20, item.size + 1 - size))):
                     digest.update(chunk)
                     data.write(chunk)
-                    size += len(chunk)
+                    size += len(chunk)  # one byte past the approved size is enough to refuse
                 data.seek(0)
     except OSError as exc:
         raise UploadError(f"{item.rel}: cannot be read ({type(exc).__name__}): stopped before it was sent",
