@@ -4,8 +4,8 @@ the approval manifest.
 :func:`read_verified` reads a file once and compares its size and SHA-256 with the manifest
 before handing the bytes over (in memory up to :data:`SPOOL_OVER`, larger files through a private
 temporary copy, so a file changed afterwards is never what is sent). :class:`ZipStream` does that
-for the DICOM files on a producer thread while the sending thread sends the files checked before
-(hashlib releases the GIL on large buffers, so hashing file N+1 overlaps sending file N), as a
+for the DICOM files ahead of the sending thread, two files at a time (hashlib releases the GIL on
+large buffers, so hashing files N+1 and N+2 overlaps sending file N), within a read-ahead budget, as a
 stored zip laid out in advance (:mod:`.storedzip`): exact Content-Length, each CRC-32 from the
 approval, the files' bytes handed to the socket without a copy. A file that no longer matches
 stops the stream before any byte of it, its zip header included: the request body ends short, the
@@ -18,6 +18,8 @@ import queue
 import tempfile
 import threading
 import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import UploadError
@@ -27,6 +29,7 @@ from .storedzip import StoredZip
 SPOOL_OVER = 64 << 20  #: files larger than this are checked through a temporary copy, not in memory
 SLICE = 8 << 20  #: the largest piece handed to the sender at once
 AHEAD_BYTES = 64 << 20  #: bytes read ahead of the sender (more only for one file alone, up to SPOOL_OVER)
+HASHERS = 2  #: files read and hashed at once, ahead of the sender
 
 
 class FileChangedError(UploadError):
@@ -119,28 +122,41 @@ class ZipStream:
 
     def _produce(self, pieces: queue.SimpleQueue, budget: "_Budget") -> None:
         try:
-            crcs = []
-            for index, item in enumerate(self.items):
-                in_memory = item.size <= SPOOL_OVER
-                if in_memory and not budget.take(item.size):
-                    return
-                data = read_verified(self.folder, item)  # before a byte of it, its header included
-                crc = item.crc32 if item.crc32 is not None else _crc32(data)
-                crcs.append(crc)
-                pieces.put((self.layout.local_header(index, crc), 0))
-                if in_memory:
-                    slices = list(_slices(data))
-                    for n, piece in enumerate(slices, 1):
-                        pieces.put((piece, item.size if n == len(slices) else 0))  # the buffer goes with the last
-                    continue
-                with data:
-                    while budget.take(SLICE):
-                        chunk = data.read(SLICE)
-                        pieces.put((chunk, SLICE))
-                        if not chunk:
+            crcs: list[int] = []
+            todo = deque(enumerate(self.items))
+            pending: deque = deque()  # files being read and hashed: (index, item, future, bytes reserved)
+            with ThreadPoolExecutor(HASHERS, thread_name_prefix="sdu-sha256") as pool:
+                while todo or pending:
+                    # Read and hash files ahead, within the budget; wait for room only with no file
+                    # in hand (then the budget holds only bytes handed to the sender, which it frees).
+                    while todo and len(pending) < HASHERS:
+                        index, item = todo[0]
+                        need = item.size if item.size <= SPOOL_OVER else 0
+                        if not budget.reserve(need, wait=not pending):
                             break
-                    else:
+                        todo.popleft()
+                        pending.append((index, item, pool.submit(read_verified, self.folder, item), need))
+                    if budget.stopped:
                         return
+                    index, item, future, need = pending.popleft()
+                    data = future.result()  # checked before a byte of it, its header included, is put
+                    crc = item.crc32 if item.crc32 is not None else _crc32(data)
+                    crcs.append(crc)
+                    budget.hand_over(need)
+                    pieces.put((self.layout.local_header(index, crc), 0))
+                    if isinstance(data, bytes):
+                        slices = list(_slices(data))
+                        for n, piece in enumerate(slices, 1):
+                            pieces.put((piece, need if n == len(slices) else 0))  # the buffer goes with the last
+                        continue
+                    with data:
+                        while budget.take(SLICE):
+                            chunk = data.read(SLICE)
+                            pieces.put((chunk, SLICE))
+                            if not chunk:
+                                break
+                        else:
+                            return
             pieces.put((self.layout.central_directory(crcs), 0))
             pieces.put(self._END)
         except BaseException as exc:  # noqa: BLE001 - handed to the sending thread, raised there
@@ -151,23 +167,44 @@ class ZipStream:
 
 
 class _Budget:
-    """Bytes read ahead of the sender: at most ``limit`` (or one file, whatever its size)."""
+    """Bytes read ahead of the sender: ``reserved`` for files being read and hashed, ``queued``
+    once handed to the sender, at most ``limit`` together (or one file, whatever its size)."""
 
     def __init__(self, limit: int):
-        self.limit, self.held, self.stopped = limit, 0, False
+        self.limit, self.reserved, self.queued, self.stopped = limit, 0, 0, False
         self._cond = threading.Condition()
 
-    def take(self, n: int) -> bool:
+    def _room(self, n: int) -> bool:
+        held = self.reserved + self.queued
+        return not held or held + n <= self.limit
+
+    def reserve(self, n: int, wait: bool) -> bool:
+        """Room for a file to read; without ``wait``, False at once when there is none."""
         with self._cond:
-            self._cond.wait_for(lambda: self.stopped or not self.held or self.held + n <= self.limit)
+            if wait:
+                self._cond.wait_for(lambda: self.stopped or self._room(n))
+            if self.stopped or not self._room(n):
+                return False
+            self.reserved += n
+            return True
+
+    def hand_over(self, n: int) -> None:
+        with self._cond:
+            self.reserved -= n
+            self.queued += n
+
+    def take(self, n: int) -> bool:
+        """Room for a piece of a large file (waits only for bytes the sender holds)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.stopped or not self.queued or self._room(n))
             if self.stopped:
                 return False
-            self.held += n
+            self.queued += n
             return True
 
     def give(self, n: int) -> None:
         with self._cond:
-            self.held -= n
+            self.queued -= n
             self._cond.notify_all()
 
     def stop(self) -> None:
