@@ -5,9 +5,9 @@ the approval manifest.
 before handing the bytes over (in memory up to :data:`SPOOL_OVER`, larger files through a private
 temporary copy, so a file changed afterwards is never what is sent). :class:`ZipStream` does that
 for the DICOM files ahead of the sending thread, two files at a time (hashlib releases the GIL on
-large buffers, so hashing files N+1 and N+2 overlaps sending file N), within a read-ahead budget, as a
-stored zip laid out in advance (:mod:`.storedzip`): exact Content-Length, each CRC-32 from the
-approval, the files' bytes handed to the socket without a copy. A file that no longer matches
+large buffers, so hashing files N+1 and N+2 overlaps sending file N), within a read-ahead
+budget, as a stored zip laid out in advance (:mod:`.storedzip`): exact Content-Length, each
+CRC-32 from the approval, the files' bytes handed to the socket without a copy. A file that no longer matches
 stops the stream before any byte of it, its zip header included: the request body ends short, the
 server never sees a complete zip, and :class:`FileChangedError` says which file.
 """
