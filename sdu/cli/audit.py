@@ -31,7 +31,8 @@ def verify(log, as_json):
             click.echo(f"{check.path}:{line}: {problem}" if line else f"{check.path}: {problem}")
         state = "intact" if check.ok else f"BROKEN ({len(check.problems)} problem(s))"
         legacy = f", {check.legacy} from before the chain" if check.legacy else ""
-        unkeyed = f", {check.unkeyed} unkeyed from before the site key, sealed by the keyed chain" if check.unkeyed else ""
+        unkeyed = (f", {check.unkeyed} unkeyed from before the site key, sealed by the keyed chain"
+                   if check.unkeyed else "")
         click.echo(f"audit log {state}: {check.entries} entries{legacy}{unkeyed}")
     sys.exit(0 if check.ok else AuditError.exit_code)
 
