@@ -290,3 +290,30 @@ def test_a_real_run_then_a_rewrite_without_the_key_fails_in_a_real_process(small
     _rechain(_log(site_dir), site_dir, lambda e: e.update(ok=True), keyed=False)
     proc = run()
     assert proc.returncode == AuditError.exit_code and "no entry is keyed with the site key" in proc.stdout
+
+
+
+def test_a_site_key_created_meanwhile_by_another_process_is_the_one_used(site_dir, monkeypatch):
+    """The first keyed entry creates the site key; another step creating it at the same moment
+    (here: between this process's look and its write) wins, and both use that one key."""
+    import secrets
+
+    import sdu.site
+
+    other = "ab" * 32
+    real = secrets.token_bytes
+
+    def racing(n):
+        key_file = site_dir / "site.key"
+        if not key_file.exists():
+            site_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(other + "\n")
+        return real(n)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sdu.site.secrets, "token_bytes", racing)
+        audit.record("relabel", count=1)
+    assert load_site_key().hex() == other
+    assert audit.verify().ok and not list(site_dir.glob(".site.key.*"))
