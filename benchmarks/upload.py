@@ -74,7 +74,6 @@ def main() -> int:
         for run in range(args.repeat):
             for p in (work / "site" / "uploads").glob("*.json"):
                 p.unlink()
-            label = f"SDU{run}"
             start = time.perf_counter()
             result = upload(out, UploadOptions(url, "SITE", "TRIAL"))
             sdu_runs.append((time.perf_counter() - start, result.phases))
@@ -95,7 +94,6 @@ def main() -> int:
             raw_runs.append(time.perf_counter() - start)
             http.delete(f"{url}/data/projects/SITE/subjects/RAW").raise_for_status()
             http.close()
-            del label
     finally:
         server.terminate()
         server.wait(timeout=30)
