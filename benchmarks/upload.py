@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import socket
 import subprocess
@@ -50,6 +51,7 @@ def main() -> int:
     from approval import approve
     from sdu.studygen import StudySpec, generate_study
     from uploader import UploadOptions, upload
+    import xnat  # noqa: F401 - imported as a process starts, outside either side's timing
 
     study = generate_study(work / "study", StudySpec(slices=args.slices, rows=args.size, columns=args.size))
     out = work / "out"
@@ -97,6 +99,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
     mb = total / 1e6
     sdu_times = sorted(t for t, _ in sdu_runs)
     best_sdu, med_sdu = sdu_times[0], statistics.median(sdu_times)
