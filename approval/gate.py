@@ -5,16 +5,20 @@ verification of those files.
 (refusing unless every file passes), hashes again (nothing changed meanwhile) and records who,
 when and why in the site folder (``approvals/``, 0600): the record names a site user and stays at
 the site. Approval also registers the folder's pseudonymous sessions (``SUBJECT/SESSION/...``) in
-the research registry (:mod:`sdu.registry`): before anything leaves, never after.
+the research registry (:mod:`sdu.registry`): before anything leaves, never after. With each file's
+SHA-256 the record keeps its MD5 and CRC-32 (what XNAT's catalog and a zip entry show for the same
+bytes) and a stat key (size, times, inode).
 :func:`require_release` is what the upload calls first: it recomputes the manifest and refuses,
 naming the reason, when there is no approval, it was revoked, or any file changed, appeared or
-vanished since.
+vanished since. The uploader asks it to re-hash only files whose stat key changed, because it
+checks every file's SHA-256 itself as it reads the file to send it (:mod:`uploader.stream`).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,11 +38,24 @@ class Release:
     files: dict[str, tuple[int, str]]
     approval: dict
 
+    @property
+    def sums(self) -> dict[str, dict]:
+        """MD5 and CRC-32 of each approved file as recorded at approval (what XNAT's catalog and a
+        zip entry show for the same bytes); empty for a record from before they were kept."""
+        return {rel: {"md5": e["md5"], "crc32": e["crc32"]} for rel, e in self.approval["manifest"].items()
+                if isinstance(e.get("md5"), str) and isinstance(e.get("crc32"), int)}
 
-def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
-    """Relative path -> (size, SHA-256) of every regular file below ``folder`` (links refused)."""
-    folder = Path(folder)
-    out: dict[str, tuple[int, str]] = {}
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    """What changes whenever a file's bytes do: size, modification and change times (the change
+    time cannot be set back by a user), inode and device. Used only to skip re-hashing before the
+    connection; the uploader still checks every file's SHA-256 as it reads it to send."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _files_below(folder: Path) -> dict[str, Path]:
+    """Relative path -> path of every regular file below ``folder`` (links and devices refused)."""
+    out: dict[str, Path] = {}
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
@@ -46,12 +63,39 @@ def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
             rel = path.relative_to(folder).as_posix()
             if path.is_symlink() or not path.is_file():
                 raise ApprovalError(f"{rel}: not a regular file (a link or device): refused", path=folder)
-            digest = hashlib.sha256()
-            with open(path, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
-            out[rel] = (path.stat().st_size, digest.hexdigest())
+            out[rel] = path
     return out
+
+
+def _hash_file(path: Path, sums: bool = False) -> tuple[int, str, list[int], dict]:
+    """(size, SHA-256, stat key taken before the read, {"md5", "crc32"} if ``sums``): a change
+    during or after the read leaves a stat key that no longer matches. MD5 is what XNAT's catalog
+    records, CRC-32 what a zip entry carries: kept so the upload need not compute them again."""
+    digest, md5sum, crc = hashlib.sha256(), hashlib.md5() if sums else None, 0
+    with open(path, "rb") as f:
+        key = _stat_key(os.fstat(f.fileno()))
+        size = 0
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            if md5sum is not None:
+                md5sum.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+            size += len(chunk)
+    return size, digest.hexdigest(), key, {"md5": md5sum.hexdigest(), "crc32": crc} if md5sum is not None else {}
+
+
+def _manifest_with_stats(folder: Path, sums: bool = False):
+    """(manifest, {rel: stat key}, {rel: {"md5", "crc32"}} when asked)."""
+    files, stats, extra = {}, {}, {}
+    for rel, path in _files_below(folder).items():
+        size, sha, key, extra[rel] = _hash_file(path, sums)
+        files[rel], stats[rel] = (size, sha), key
+    return files, stats, extra
+
+
+def manifest(folder: str | Path) -> dict[str, tuple[int, str]]:
+    """Relative path -> (size, SHA-256) of every regular file below ``folder`` (links refused)."""
+    return _manifest_with_stats(Path(folder))[0]
 
 
 def _record_path(folder: Path) -> Path:
@@ -117,7 +161,8 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
     if not before:
         raise ApprovalError("nothing to approve: the folder is empty", path=folder)
     verification = _verify(folder, before)
-    if manifest(folder) != before:
+    after, stats, sums = _manifest_with_stats(folder, sums=True)
+    if after != before:
         raise ApprovalError("files changed while being verified: approve again", path=folder)
     trial, site_id = _identity(folder)
     registered = _register(folder, trial, site_id)
@@ -125,7 +170,8 @@ def approve(folder: str | Path, user: str, comment: str = "") -> dict:
               "trial": trial, "site": site_id, "registered": registered,
               "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "revoked": None,
               "verification": verification,
-              "manifest": {rel: {"size": size, "sha256": sha} for rel, (size, sha) in before.items()}}
+              "manifest": {rel: {"size": size, "sha256": sha, **sums[rel], "stat": stats[rel]}
+                           for rel, (size, sha) in before.items()}}
     _write(_record_path(folder), record)
     audit.record("approve", user=user, files=len(before), manifest=_digest(before), warnings=verification["warnings"],
                  trial=trial, site=site_id, sessions=len(registered))
@@ -146,15 +192,27 @@ def revoke(folder: str | Path, user: str, comment: str = "") -> dict:
     return record
 
 
-def require_release(folder: str | Path) -> Release:
-    """The approved release of ``folder``; :class:`ApprovalError` (naming why) otherwise."""
+def require_release(folder: str | Path, *, rehash: bool = True) -> Release:
+    """The approved release of ``folder``; :class:`ApprovalError` (naming why) otherwise.
+
+    With ``rehash`` (the default) every file is hashed again. Without it, a file whose stat key
+    (size, times, inode) is the one recorded at approval is not re-read here: that is for a caller
+    that checks each file's SHA-256 itself as it reads the file to send it (the uploader), so the
+    pre-connection check costs a ``stat`` per file and any file written since approval is still
+    hashed, and refused, before anything is sent."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ApprovalError("not a folder", path=folder)
     record = _read(_record_path(folder), folder)
     if record.get("revoked"):
         raise ApprovalError("the approval was revoked: approve again", path=folder)
-    approved, now = _files(record), manifest(folder)
+    approved, recorded = _files(record), _stats(record)
+    now: dict[str, tuple[int, str]] = {}
+    for rel, path in _files_below(folder).items():
+        if not rehash and rel in approved and recorded.get(rel) == _stat_key(path.stat()):
+            now[rel] = approved[rel]
+        else:
+            now[rel] = _hash_file(path)[:2]
     if now != approved:
         changed = sum(1 for k in now.keys() & approved.keys() if now[k] != approved[k])
         added, removed = len(now.keys() - approved.keys()), len(approved.keys() - now.keys())
@@ -167,6 +225,10 @@ def install_record(folder: str | Path, record: dict) -> None:
     """Place an approval record made elsewhere for ``folder`` (the command images carry it through
     XNAT, sealed: see :mod:`sdu.xnat.signing`); :func:`require_release` still checks every file."""
     _write(_record_path(Path(folder)), record)
+
+
+def _stats(record: dict) -> dict[str, list[int]]:
+    return {rel: e["stat"] for rel, e in record["manifest"].items() if isinstance(e.get("stat"), list)}
 
 
 def _files(record: dict) -> dict[str, tuple[int, str]]:

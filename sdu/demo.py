@@ -75,13 +75,21 @@ def _approve_and_upload(folder: Path, out: Path, report: DemoReport) -> None:
     import json
     import os
     import secrets
+    from collections import Counter
 
     import requests
 
-    from approval import approve
+    from approval import approve, review_folder
     from uploader import UploadOptions, upload
     from xnatemu import Emulator
 
+    seen = review_folder(folder)  # what will leave, as `sdu review` shows it (new values only)
+    outcomes = Counter(row["outcome"] for row in seen["tags"])
+    report.add("review", seen["ready_to_approve"],
+               f"verification {seen['verification']['status']}; {len(seen['series'])} series "
+               f"({', '.join(sorted({s['modality'] for s in seen['series']}))}), "
+               f"{sum(len(r['rois']) for r in seen['rois'])} ROIs, {len(seen['files']['other'])} other files; tags "
+               + ", ".join(f"{k} {n}" for k, n in sorted(outcomes.items())))
     record = approve(folder, "demo reviewer", "demo: verified output")
     report.add("approve", True, f"{len(record['manifest'])} files bound by SHA-256 to the approval of "
                                 f"{record['user']!r}; any change afterwards blocks the upload")

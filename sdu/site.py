@@ -58,7 +58,16 @@ def load_site_key(key_file: str | Path | None = None, *, create: bool = True) ->
         raise ConfigError("no site key (create one with any 'sdu anonymise' run)", path=path)
     _private_mkdir(path.parent)
     key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key.hex() + "\n")
+    # Written whole under a temporary name, then linked into place: two processes creating the key
+    # at once (the audit log keys every step) both end up with the one that was linked first.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(key.hex() + "\n")
+        os.link(tmp, path)
+    except FileExistsError:
+        return load_site_key(path, create=False)
+    finally:
+        tmp.unlink(missing_ok=True)
     return key

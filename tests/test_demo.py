@@ -10,7 +10,7 @@ def test_demo_takes_a_study_from_pacs_to_verified_output(tmp_path):
     assert [s.name for s in report.steps] == [
         "generate", "intake (C-STORE to sdu receive)", "validate against EXAMPLE-PROSTATE (must fail)",
         "relabel (suggestions accepted)", "validate again", "anonymise", "verify output", "verify input (must fail)",
-        "approve", "upload to central XNAT (emulated on loopback)", "shared into the trial project"]
+        "review", "approve", "upload to central XNAT (emulated on loopback)", "shared into the trial project"]
     failed = [(s.name, s.summary) for s in report.steps if not s.ok]
     assert not failed and report.ok
     assert (tmp_path / "demo" / "anonymised" / "sdu-report.verify.json").exists()
@@ -18,6 +18,8 @@ def test_demo_takes_a_study_from_pacs_to_verified_output(tmp_path):
     subject = next(p for p in (tmp_path / "demo" / "anonymised").iterdir() if p.is_dir())
     session = next(subject.iterdir()).name
     upload, shared = report.steps[-2:]
+    review = report.steps[-4]
+    assert review.summary.startswith("verification passed; ") and "RTSTRUCT" in review.summary
     assert f"session {session} of subject {subject.name} in project SITE01" in upload.summary
     assert f"project EXAMPLE_PROSTATE lists session {session}" in shared.summary
 

@@ -22,6 +22,7 @@ class Item:
     size: int
     sha256: str
     md5: str = ""
+    crc32: int | None = None
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Plan:
     resources: dict[str, list[Item]] = field(default_factory=dict)
 
     def ensure_md5(self, folder: Path) -> None:
-        """MD5 of every file not hashed yet (the zip stream hashes the DICOM as it sends them)."""
+        """MD5 (what XNAT's catalog records) of every file not hashed yet, for the remote check."""
         for item in self.dicom + [i for v in self.resources.values() for i in v]:
             if not item.md5:
                 item.md5 = _md5(Path(folder) / item.rel)
@@ -69,9 +70,11 @@ def _release_path(folder: Path, p: Path) -> str | None:
     return None
 
 
-def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str] = ()) -> Plan:
+def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str] = (),
+              sums: dict[str, dict] | None = None) -> Plan:
     """Sort the release's files; ``attach`` names files of the release (relative or absolute) to
-    send as attachments even if they sit elsewhere in the folder. Exactly one subject and session."""
+    send as attachments even if they sit elsewhere in the folder; ``sums`` the MD5 and CRC-32
+    recorded at approval. Exactly one subject and session."""
     folder = Path(folder).resolve()
     wanted = set()
     for a in attach:
@@ -82,7 +85,8 @@ def make_plan(folder: Path, files: dict[str, tuple[int, str]], attach: list[str]
     labels, dicom, resources = set(), [], {}
     for rel, (size, sha) in sorted(files.items()):
         path = folder / rel
-        item = Item(rel, size, sha)
+        known = (sums or {}).get(rel, {})
+        item = Item(rel, size, sha, known.get("md5", ""), known.get("crc32"))
         parts = rel.split("/")
         if rel.startswith("sdu-report.") and len(parts) == 1:
             resources.setdefault(REPORTS, []).append(item)

@@ -2,7 +2,10 @@
 trial's project.
 
 1. :func:`approval.require_release` first, before any connection: no approval, a revoked one or
-   any changed file refuses the upload, and nothing is sent.
+   any file written since approval (its size, times or inode differ: it is hashed again) refuses
+   the upload, and nothing is sent. Every file is then read once to send it and its SHA-256
+   checked against the approval before any byte of it leaves (:mod:`.stream`), so a file changed
+   between the gate and the send stops the upload too.
 2. The DICOM files go as one zip through XNAT's import service (``DICOM-zip``; straight to the
    archive with ``Direct-Archive``, or through the prearchive and the archive service), subject and
    session labels the pseudonymous folder names; the other files of the release as session
@@ -19,8 +22,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,7 @@ from .journal import Journal, manifest_digest
 from .plan import Plan, make_plan
 from .remote_check import check
 from .retry import status_of, with_retries
+from .stream import ZipStream, read_verified
 
 logger = logging.getLogger("sdu.upload")
 
@@ -62,6 +66,7 @@ class UploadResult:
     seconds: float
     resumed: bool
     checks: list = field(default_factory=list)
+    phases: dict = field(default_factory=dict)  # seconds per step: gate, connect, import, attach, share, check
 
     @property
     def ok(self) -> bool:
@@ -71,6 +76,7 @@ class UploadResult:
         return {"ok": self.ok, "project": self.project, "share": self.share, "subject": self.subject,
                 "session": self.session, "files": self.files, "bytes": self.bytes,
                 "seconds": round(self.seconds, 3), "resumed": self.resumed,
+                "phases": {k: round(v, 3) for k, v in self.phases.items()},
                 "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -80,9 +86,10 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     started = time.perf_counter()
     if options.verify_tls is False:
         raise UploadError("TLS verification cannot be turned off; give the server's CA with a CA bundle")
-    release = require_release(folder)  # before any connection
+    release = require_release(folder, rehash=False)  # before any connection; the stream re-checks each file
     folder = Path(folder)
-    plan = make_plan(folder, release.files, list(options.attach))
+    plan = make_plan(folder, release.files, list(options.attach), release.sums)
+    phases = {"gate": time.perf_counter() - started}
     creds = credentials.resolve(options.url, options.token_file)
     target = f"{options.url.rstrip('/')}|{options.project}|{options.share or ''}|{int(options.prearchive)}"
     journal = Journal(manifest_digest(release.files), target)
@@ -90,7 +97,7 @@ def upload(folder: str | Path, options: UploadOptions) -> UploadResult:
     retry = lambda step, fn: with_retries(step, fn, options.attempts, options.backoff)  # noqa: E731
     try:
         with _ca_bundle(options.verify_tls):
-            return _send(folder, release, plan, creds, journal, resumed, options, retry, started)
+            return _send(folder, release, plan, creds, journal, resumed, options, retry, started, phases)
     except UploadError as exc:  # a failed attempt is recorded too (reason texts carry no identifiers)
         if not isinstance(exc, _Checked):
             audit.record("upload", ok=False, reason=exc.reason, files=plan.count, project=options.project,
@@ -122,44 +129,60 @@ def _ca_bundle(verify):
             os.environ["REQUESTS_CA_BUNDLE"] = saved
 
 
-def _send(folder, release, plan, creds, journal, resumed, options, retry, started) -> UploadResult:
-    # The MD5s for the remote check are taken on the other core while the files are sent
-    # (hashlib releases the GIL), off the upload's critical path.
+def _send(folder, release, plan, creds, journal, resumed, options, retry, started, phases) -> UploadResult:
+    # The remote check compares XNAT's MD5s with those recorded at approval (the stream proved by
+    # SHA-256 that the bytes sent are the approved ones). For a record from before MD5s were kept,
+    # they are taken on another thread once the zip has been handed to the sender (while the
+    # server reads it), off the upload's critical path (hashlib releases the GIL).
     hashing = ThreadPoolExecutor(1, thread_name_prefix="sdu-md5")
-    md5s = hashing.submit(plan.ensure_md5, folder)
-    hashing.shutdown(wait=False)
+    md5s, lock = [], threading.Lock()
+
+    def start_md5() -> None:
+        with lock:
+            if not md5s:
+                md5s.append(hashing.submit(plan.ensure_md5, folder))
+                hashing.shutdown(wait=False)
+
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - started - sum(phases.values())
+
     session = retry("connect", lambda: _connect(options, creds))
     try:
         exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
         retry("project", lambda: session.get_json(f"/data/projects/{options.project}"))
         if options.share:
             retry("trial project", lambda: session.get_json(f"/data/projects/{options.share}"))
+        lap("connect")
         if not journal.done("imported"):
-            _import(session, folder, plan, options, journal, retry)
+            _import(session, folder, plan, options, journal, retry, start_md5)
+        start_md5()
+        lap("import")
         for label, items in plan.resources.items():
             for item in items:
                 key = f"{label}/{item.rel}"
                 if journal.file_done(key):
                     continue
                 name = item.rel.rsplit("/", 1)[-1]
-                retry(f"attach ({label})", lambda: session.upload_file(
-                    f"{exp_uri}/resources/{label}/files/{name}", folder / item.rel, verbose=False, overwrite=True,
-                    query={"content": label}, retries=1))
+                retry(f"attach ({label})", lambda: _put_file(session, f"{exp_uri}/resources/{label}/files/{name}",
+                                                             folder, item, label))
                 journal.mark_file(key)
+        lap("attach")
         if options.share and not journal.done("shared"):
             for kind, uri, label in (("subject", f"/data/projects/{options.project}/subjects/{plan.subject}",
                                       plan.subject),
                                      ("session", exp_uri, plan.session)):
                 retry(f"share {kind}", lambda: _share(session, uri, options.share, label))
             journal.mark("shared")
+        lap("share")
         try:
-            md5s.result()
+            md5s[0].result()
         except OSError as exc:
             raise UploadError(f"could not read a file of the release ({type(exc).__name__})", path=folder) from None
         checks = [retry("remote check", lambda: check(session, exp_uri, plan, options.project))]
         if options.share:
             shared_uri = f"/data/projects/{options.share}/subjects/{plan.subject}/experiments/{plan.session}"
             checks.append(retry("remote check (trial)", lambda: check(session, shared_uri, plan, options.share)))
+        lap("check")
     finally:
         try:
             session.disconnect()
@@ -167,7 +190,7 @@ def _send(folder, release, plan, creds, journal, resumed, options, retry, starte
             from xnat.session import BaseXNATSession
             BaseXNATSession.disconnect(session)
     result = UploadResult(options.project, options.share, plan.subject, plan.session, plan.count, plan.bytes,
-                          time.perf_counter() - started, resumed, checks)
+                          time.perf_counter() - started, resumed, checks, phases)
     audit.record("upload", ok=result.ok, files=plan.count, dicom=len(plan.dicom),
                  resources={k: len(v) for k, v in plan.resources.items()}, project=options.project,
                  share=options.share, subject=plan.subject, session=plan.session, resumed=resumed,
@@ -198,62 +221,40 @@ def _connect(options: UploadOptions, creds):
         raise UploadAuthError(f"login with the credentials from {creds.source} did not succeed") from None
 
 
-class _Sink:
-    """Where zipfile writes: the bytes collect here until the request body takes them."""
-
-    def __init__(self):
-        self.parts: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
-        return data
+def _put_file(session, uri: str, folder: Path, item, label: str) -> None:
+    """One session resource file, read and checked against the approval before it is sent."""
+    data = read_verified(folder, item)
+    if isinstance(data, bytes):
+        session.upload_string(uri, data, overwrite=True, query={"content": label}, retries=1)
+        return
+    with data:
+        session.upload_stream(uri, data, overwrite=True, query={"content": label}, retries=1, upload_size=item.size)
 
 
-def _zip_chunks(folder: Path, plan: Plan):
-    """The DICOM files as a zip (stored, not deflated: DICOM pixel data hardly compresses),
-    produced while the request sends it: no temporary copy on disk. zipfile writes to a stream it
-    cannot seek with data descriptors."""
-    sink = _Sink()
-    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as z:
-        for item in plan.dicom:
-            with open(folder / item.rel, "rb") as src, z.open("/".join(item.rel.split("/")[2:]), "w",
-                                                              force_zip64=item.size > 1 << 31) as dst:
-                while chunk := src.read(1 << 20):
-                    dst.write(chunk)
-                    yield sink.take()
-    yield sink.take()
-
-
-def _post_zip(session, options: UploadOptions, folder: Path, plan: Plan, query: dict) -> str:
-    """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session
-    (chunked transfer: the zip is produced while it is sent); the answer is the session's URI."""
+def _post_zip(session, options: UploadOptions, folder: Path, plan: Plan, query: dict, then) -> str:
+    """POST the zipped DICOM to the import service over xnatpy's authenticated HTTP session (the
+    zip is produced, each file checked first, while it is sent; its length is known in advance);
+    the answer is the session's URI."""
     response = session.interface.post(options.url.rstrip("/") + "/data/services/import", params=query,
-                                      data=(c for c in _zip_chunks(folder, plan) if c),
+                                      data=ZipStream(folder, plan.dicom, then),
                                       headers={"Content-Type": "application/zip"}, timeout=(30, 3600))
     response.raise_for_status()
     return response.text.strip()
 
 
-def _import(session, folder: Path, plan: Plan, options: UploadOptions, journal: Journal, retry) -> None:
+def _import(session, folder: Path, plan: Plan, options: UploadOptions, journal: Journal, retry, then) -> None:
     query = {"import-handler": "DICOM-zip", "overwrite": "append", "project": options.project,
              "subject": plan.subject, "session": plan.session}
     if not options.prearchive:
         query["dest"] = f"/archive/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"
         query["Direct-Archive"] = "true"
-        retry("import", lambda: _post_zip(session, options, folder, plan, dict(query)))
+        retry("import", lambda: _post_zip(session, options, folder, plan, dict(query), then))
     else:
         src = journal.value("prearchived")
         if src is None:
             _drop_stale_prearchive(session, options.project, plan, retry)
             query["dest"] = f"/prearchive/projects/{options.project}"
-            src = retry("import (prearchive)", lambda: _post_zip(session, options, folder, plan, dict(query)))
+            src = retry("import (prearchive)", lambda: _post_zip(session, options, folder, plan, dict(query), then))
             src = src.removeprefix("/data")
             journal.mark("prearchived", src)
         exp_uri = f"/data/projects/{options.project}/subjects/{plan.subject}/experiments/{plan.session}"

@@ -1,4 +1,5 @@
-"""`sdu audit verify`: check the site's hash-chained audit log (see :mod:`sdu.audit`)."""
+"""`sdu audit verify`: check the site's hash-chained audit log, keyed with the site key (see
+:mod:`sdu.audit`); `sdu audit migrate`: seal a log from before keyed hashes."""
 from __future__ import annotations
 
 import sys
@@ -30,5 +31,26 @@ def verify(log, as_json):
             click.echo(f"{check.path}:{line}: {problem}" if line else f"{check.path}: {problem}")
         state = "intact" if check.ok else f"BROKEN ({len(check.problems)} problem(s))"
         legacy = f", {check.legacy} from before the chain" if check.legacy else ""
-        click.echo(f"audit log {state}: {check.entries} entries{legacy}")
+        unkeyed = (f", {check.unkeyed} unkeyed from before the site key, sealed by the keyed chain"
+                   if check.unkeyed else "")
+        click.echo(f"audit log {state}: {check.entries} entries{legacy}{unkeyed}")
     sys.exit(0 if check.ok else AuditError.exit_code)
+
+
+@command.command("migrate")
+def migrate():
+    """Seal a log written before keyed hashes: check it as it was, then append one entry keyed with
+    the site key that continues its chain (every later entry is keyed too)."""
+    from .. import audit
+    check = audit.verify()
+    if check.keyed:
+        click.echo("audit log already keyed: nothing to do")
+        return
+    old = [p for p in check.problems if not p[1].startswith("no entry is keyed")]
+    for line, problem in old:
+        click.echo(f"{check.path}:{line}: {problem}" if line else f"{check.path}: {problem}")
+    if old:
+        click.echo("audit log BROKEN before the migration: not sealed")
+        sys.exit(AuditError.exit_code)
+    audit.record("audit-keyed", unkeyed=check.unkeyed, legacy=check.legacy)
+    click.echo(f"audit log sealed under the site key: {check.entries} earlier entries, every entry from now on keyed")

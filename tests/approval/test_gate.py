@@ -1,7 +1,10 @@
 """The gate before upload: approval bound to the exact files and to a passing verification."""
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import zlib
 
 import pytest
 
@@ -29,6 +32,27 @@ def test_approval_binds_the_exact_files(anonymised):
     victim.write_bytes(bytes(data))
     with pytest.raises(ApprovalError, match=r"files changed since approval \(1 changed, 0 added, 0 removed\)"):
         require_release(anonymised)
+
+
+def test_the_record_keeps_each_files_md5_crc32_and_stat_key(anonymised):
+    record = approve(anonymised, "R. Physicist")
+    for rel, entry in record["manifest"].items():
+        data = (anonymised / rel).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["size"] == len(data)
+        assert entry["md5"] == hashlib.md5(data).hexdigest() and entry["crc32"] == zlib.crc32(data)
+        st = (anonymised / rel).stat()
+        assert entry["stat"] == [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+    assert require_release(anonymised, rehash=False).sums == {
+        rel: {"md5": e["md5"], "crc32": e["crc32"]} for rel, e in record["manifest"].items()}
+    # Same size, same modification time (set back), new bytes: the change time still moves on.
+    victim = next(anonymised.rglob("*.dcm"))
+    st = victim.stat()
+    data = bytearray(victim.read_bytes())
+    data[-1] ^= 1
+    victim.write_bytes(bytes(data))
+    os.utime(victim, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(ApprovalError, match=r"\(1 changed, 0 added, 0 removed\)"):
+        require_release(anonymised, rehash=False)
 
 
 def test_no_approval_revoked_approval_and_an_added_file_are_refused(anonymised):
