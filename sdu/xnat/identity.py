@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import re
 
-from ..errors import SDUError
 from .rest import LaunchingUser, XnatRefused
 
 
-class IdentityError(SDUError):
+class IdentityError(XnatRefused):
     """The launching user could not be resolved (no token, refused, unreachable)."""
-
-    exit_code = 13
 
 
 def whoami(xnat: LaunchingUser) -> str:

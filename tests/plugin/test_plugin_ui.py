@@ -78,7 +78,8 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     shot(page, "02-relabelled-validation-passes")
 
     page.click("button[data-step=anonymise]")
-    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of 8 files, 0 failed")
+    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of ")  # of the files read: XNAT's catalog too
+    assert "files, 0 failed" in page.inner_text("[data-sdu=report-anonymise]")
     assert "Every file anonymised" in page.inner_text("[data-sdu=report-anonymise]")
     anonymised = site.anonymised()  # imported into the anonymised project: the next steps run there
     target = page.inner_text("[data-sdu=report-anonymise] .sdu-target")
@@ -176,16 +177,19 @@ def test_settings_panels_store_settings_the_session_panel_follows(browser, site,
         return page
 
     page = settings(ADMIN, None)
+    page.wait_for_function("document.querySelector('input[name=site_id]').value !== ''")  # the stored ones
+    assert page.input_value("input[name=anon_project]") == ANON_PROJECT
     page.fill("input[name=remote_url]", "https://trials.example.org")
-    page.fill("input[name=site_id]", "SITE01")
+    page.fill("input[name=site_id]", "SITE02")
     page.click("form.sdu-settings button[type=submit]")
     page.wait_for_selector(".xnat-dialog")
     assert "Saved" in page.inner_text(".xnat-dialog")
     assert json.loads(site.emu.config.get(None, "sdu", "settings")) == \
-        {"remote_url": "https://trials.example.org", "site_id": "SITE01"}
+        {"remote_url": "https://trials.example.org", "site_id": "SITE02", "anon_project": ANON_PROJECT}
 
     page = settings(OWNER, SITE_PROJECT)
     assert page.query_selector("input[name=remote_url]") is None, "site-only fields are not on the project page"
+    assert page.query_selector("input[name=anon_project]") is None
     page.fill("input[name=trials]", "EXAMPLE-HN, EXAMPLE-PROSTATE")
     page.fill("input[name='wrappers.validate']", "sdu-validate-session")
     page.click("form.sdu-settings button[type=submit]")
