@@ -97,6 +97,7 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     page.click("button[data-step=approve]")
     wait_text(page, "[data-sdu=report-approve]", f"Approved by {OWNER}")
     assert "reviewed on the session page" in page.inner_text("[data-sdu=report-approve]")
+    assert "HMAC-SHA256 with the site key" in page.inner_text("[data-sdu=report-approve]")
     assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
     approval = json.loads(anonymised.resources["SDU_APPROVAL"].files["sdu-approval.json"])
     assert approval["user"] == OWNER  # from the alias token of the login, not from the page

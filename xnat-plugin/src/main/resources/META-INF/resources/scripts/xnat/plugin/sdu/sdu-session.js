@@ -526,13 +526,16 @@ var XNAT = getObject(XNAT || {});
                                 ' at ' + r.time}),
                 table('sdu-approval', ['', ''], [
                     el('tr', {}, [el('td', {text: 'files bound (SHA-256)'}), el('td', {text: files})]),
-                    el('tr', {}, [el('td', {text: 'manifest'}), el('td', {text: (r.manifest_sha256 || '').slice(0, 16)})]),
-                    el('tr', {}, [el('td', {text: 'verification report'}),
-                                  el('td', {text: (r.verify_report_sha256 || '').slice(0, 16)})]),
+                    r.manifest_sha256 ? el('tr', {}, [el('td', {text: 'manifest'}),
+                                                      el('td', {text: r.manifest_sha256.slice(0, 16)})]) : null,
+                    r.verify_report_sha256 ? el('tr', {}, [el('td', {text: 'verification report'}),
+                                                           el('td', {text: r.verify_report_sha256.slice(0, 16)})]) : null,
                     el('tr', {}, [el('td', {text: 'verification'}),
                                   el('td', {text: (v.ok === false ? 'FAILED' : 'passed') + ', ' + (v.warnings || 0) + ' warning(s)'})]),
+                    r.seal ? el('tr', {}, [el('td', {text: 'sealed'}),
+                                           el('td', {text: (r.seal.alg || '') + ' with the site key'})]) : null,
                     el('tr', {}, [el('td', {text: 'comment'}), el('td', {text: r.comment || ''})])
-                ])
+                ].filter(Boolean))
             ]);
         },
         upload: function (r) {
