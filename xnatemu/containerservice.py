@@ -16,17 +16,24 @@ Paths and shapes after NrgXnat/container-service (``rest/CommandRestApi.java``,
   ``status``: ``Queued`` -> ``Running`` -> ``Complete`` | ``Failed (…)``, ``details``,
   ``launchTime``, ``createUser``).
 
-Permissions: XNAT lets a launch through with read access to the project and the command then
-uploads its outputs as the launching user, which needs edit rights; every SDU wrapper writes
-resources, so the emulator refuses a launch by a user who may not edit the session's project
-(a collaborator) with 403 before anything runs — the server-side check the plugin relies on.
+Permissions, as XNAT's: a launch needs read access to the session's project (the launch routes
+check no more), so a read-only member (collaborator) can launch any wrapper. The output handlers
+then upload as the launching user, so a collaborator's run ends ``Failed (Upload)`` with nothing
+stored; and the SDU approve and upload commands refuse by themselves, asking XNAT the launching
+user's project role (``sdu.xnat.access``), before they record or send anything.
 
-The run itself is a pluggable ``runner(wrapper_name, session_ref, inputs, env) -> (status, outputs)``
-(default :func:`xnatemu.sdurunner.run`: the real SDU steps; no commands are installed until
-``install()`` is called, e.g. with :func:`xnatemu.sdurunner.sdu_commands`); the session's files are laid out first in a
-folder as the Container Service mounts them (``SCANS/{scan}/{resource}/…``,
-``RESOURCES/{label}/…``), and each output (label -> folder or {name: bytes}) replaces the
-session resource of that label when the run completes.
+A launch is resolved and staged as the Container Service does it (:class:`xnatemu.launcher.Resolver`:
+the command JSON as installed, inputs, derived inputs, command line, environment, the session's
+archive folder laid out as XNAT keeps it, build folders for the other mounts), the command's
+``secrets`` come from :attr:`ContainerService.system_properties` (a missing one fails the launch),
+and ``XNAT_HOST``, ``XNAT_USER``/``XNAT_PASS`` (an alias token of the launching user, withdrawn
+when the run ends), ``XNAT_WORKFLOW_ID`` and ``XNAT_EVENT_ID`` are added. The run itself is a
+pluggable ``runner(run: ContainerRun) -> (exit code, log)``, the container engine's part: the
+default, :func:`xnatemu.sdurunner.run`, runs ``sdu-xnat`` (the images' entry point) as a local
+process on the staged folders. Exit 0 is ``Complete`` and the output handlers store their files as
+resources (replacing a resource of the same label); anything else is ``Failed (<last log line>)``.
+No commands are installed until ``install()`` is called (:func:`xnatemu.sdurunner.sdu_commands`:
+the images' own JSON from ``containers/commands``).
 """
 from __future__ import annotations
 
@@ -43,28 +50,44 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from . import roles
+from .launcher import LaunchError, Mount, Resolver
 from .store import Experiment, XnatError
 
 
 @dataclass(frozen=True)
-class SessionRef:
-    """What a runner is given about the session: XNAT names and the folder holding its files."""
+class ContainerRun:
+    """What the container engine is given: the resolved command line, the container's whole
+    environment, and its mounts as host folders."""
 
-    uri: str          # /archive/experiments/{id}
-    id: str
-    project: str
-    label: str
-    input: Path       # SCANS/{scan}/{resource}/files, RESOURCES/{label}/files (the Container Service's mount)
-    work: Path        # kept between launches on this session (the runner's own state)
+    wrapper: str
+    command_line: str
+    working_directory: str
+    environment: dict[str, str]
+    mounts: dict[str, Mount]
+    inputs: dict[str, str]  # the command inputs' resolved values (replacement key -> value)
+    folder: Path            # the run's own scratch (the container's tmpfs)
+
+    def host_path(self, path: str) -> Path | None:
+        """The host folder or file behind a path inside the container (None when no mount holds it)."""
+        best = None
+        for m in self.mounts.values():
+            inside = m.path.rstrip("/")
+            if path == inside or path.startswith(inside + "/"):
+                if best is None or len(inside) > len(best.path.rstrip("/")):
+                    best = m
+        if best is None:
+            return None
+        rest = path[len(best.path.rstrip("/")):].lstrip("/")
+        return best.host / rest if rest else best.host
 
 
 class ContainerService:
     def __init__(self, emu, runner=None, workdir: str | Path | None = None):
         self.emu = emu
         if runner is None:
-            from .sdurunner import run as runner  # the real SDU steps (stdlib imports only until it runs)
+            from .sdurunner import run as runner  # sdu-xnat as a local process (stdlib imports only until it runs)
         self.runner = runner
-        self.env: dict[str, str] = {}  # the site's command environment (XNAT: command configuration)
+        self.system_properties: dict[str, str] = {}  # XNAT's -D properties the commands' secrets read
         self.commands: list[dict] = []
         self.workflows: dict[str, dict] = {}
         self._workdir = Path(workdir) if workdir else None
@@ -139,26 +162,28 @@ class ContainerService:
             raise XnatError(403, f"User '{user}' has insufficient privileges for project '{project}'")
         if not readable:
             raise XnatError(403, f"User '{user}' has insufficient privileges for this session")
-        if not roles.may_edit(self.emu, user, experiment.project):
-            return 403, {**report, "status": "failure",
-                         "message": f"User '{user}' may not edit session data in project '{experiment.project}': "
-                                    f"'{wrapper['name']}' writes resources"}
-        inputs = {}
-        for spec in cmd.get("inputs", []):
-            name = spec["name"]
-            value = params.get(name, spec.get("default-value"))
-            if spec.get("required") and value in (None, ""):
-                return 500, {**report, "status": "failure", "message": f"Missing required input '{name}'"}
-            if value not in (None, ""):
-                inputs[name] = str(value)
         wfid = str(next(self._wf_ids))
+        run_dir = Path(tempfile.mkdtemp(prefix=f"wf{wfid}-", dir=_mkdir(self.workdir)))
+        try:
+            resolver = Resolver(self.emu, [_as_installed(cmd)], run_dir)
+            known = {i["name"] for i in cmd.get("inputs", [])} | {
+                i["name"] for i in wrapper.get("external-inputs", [])}  # XNAT ignores other parameters
+            r = resolver.resolve(wrapper["name"], {**{k: v for k, v in params.items() if k in known},
+                                                   root: f"/experiments/{experiment.id}"})
+            mounts = resolver.stage(r, run_dir)
+            env = {**r["environment"], **resolver.secrets(r["command"], self.system_properties)}
+        except LaunchError as exc:
+            shutil.rmtree(run_dir, ignore_errors=True)
+            return 500, {**report, "status": "failure", "message": str(exc)}
         self.workflows[wfid] = {"wfid": int(wfid), "id": experiment.id, "externalId": experiment.project,
                                 "dataType": experiment.xsi_type, "pipelineName": wrapper["name"],
                                 "status": "Queued", "details": "", "percentageComplete": "",
                                 "launchTime": int(time.time() * 1000), "createUser": user}
-        session = self._stage(experiment)
-        env = {**self.env, **self._token_env(user), "XNAT_HOST": self.emu.url, "SDU_XNAT_USERNAME": user}
-        t = threading.Thread(target=self._run, args=(wfid, wrapper["name"], session, inputs, env), daemon=True,
+        env.update({**self._token_env(user), "XNAT_HOST": self.emu.url, "XNAT_WORKFLOW_ID": wfid,
+                    "XNAT_EVENT_ID": str(secrets.randbelow(10**8))})
+        run = ContainerRun(wrapper["name"], r["command_line"], r["working_directory"], env, mounts,
+                           dict(r["values"]), _mkdir(run_dir / "tmp"))
+        t = threading.Thread(target=self._run, args=(wfid, user, experiment, resolver, r, run), daemon=True,
                              name=f"xnatemu-wf-{wfid}")
         self._threads.append(t)
         t.start()
@@ -177,43 +202,38 @@ class ContainerService:
         self.emu.tokens[alias] = {"secret": secret, "user": user, "expires": time.time() + 3600}
         return {"XNAT_USER": alias, "XNAT_PASS": secret}
 
-    def _stage(self, e: Experiment) -> SessionRef:
-        with self.emu.archive.lock:
-            base = self.workdir / e.id
-            staged = Path(tempfile.mkdtemp(prefix="input-", dir=_mkdir(base)))
-            for scan in e.scans.values():
-                for res in scan.resources.values():
-                    _write(staged / "SCANS" / scan.id / res.label, res.files)
-            for res in e.resources.values():
-                _write(staged / "RESOURCES" / res.label, res.files)
-            return SessionRef(f"/archive/experiments/{e.id}", e.id, e.project, e.label, staged, _mkdir(base / "work"))
-
-    def _run(self, wfid: str, wrapper_name: str, session: SessionRef, inputs: dict, env: dict) -> None:
+    def _run(self, wfid: str, user: str, experiment: Experiment, resolver: Resolver, r: dict,
+             run: ContainerRun) -> None:
         wf = self.workflows[wfid]
         wf["status"] = "Running"
         status, details = "Failed", ""
         try:
-            status, outputs = self.runner(wrapper_name, session, inputs, env)
-            if status == "Complete":
-                self._store(session.id, outputs)
+            code, log = self.runner(run)
+            if code == 0:
+                status = self._outputs(user, experiment, resolver, r, run)
+            else:
+                last = next((ln for ln in reversed(log.splitlines()) if ln.strip()), f"exit {code}")
+                status, details = f"Failed ({last.removeprefix('sdu-xnat: ')[:300]})", f"exit code {code}"
         except Exception as exc:  # the runner's failure is the workflow's, never the emulator's
             status, details = "Failed", type(exc).__name__
         finally:
-            shutil.rmtree(session.input, ignore_errors=True)
-            self.emu.tokens.pop(env.get("XNAT_USER"), None)
+            self.emu.tokens.pop(run.environment.get("XNAT_USER"), None)
+            shutil.rmtree(run.folder.parent, ignore_errors=True)
             wf["details"], wf["status"] = details, status  # published last: the run is over
 
-    def _store(self, experiment_id: str, outputs: dict) -> None:
+    def _outputs(self, user: str, experiment: Experiment, resolver: Resolver, r: dict, run: ContainerRun) -> str:
+        """The output handlers: each output's files as a resource of the session, uploaded as the
+        launching user (who needs edit rights, as in XNAT)."""
+        found, failures = resolver.output_files(r, run.mounts)
+        if failures or (found and not roles.may_edit(self.emu, user, experiment.project)):
+            return "Failed (Upload)"
         with self.emu.archive.lock:
-            e = self.emu.archive.experiments[experiment_id]
-            for label, content in outputs.items():
-                files = content if isinstance(content, dict) else {
-                    p.relative_to(content).as_posix(): p.read_bytes() for p in sorted(Path(content).rglob("*"))
-                    if p.is_file()}
-                res = self.emu.archive.new_resource(label, "JSON" if all(n.endswith(".json") for n in files) else "",
-                                                    "SDU")
-                res.files.update(files)
-                e.resources[label] = res
+            e = self.emu.archive.experiments[experiment.id]
+            for out in found:
+                res = self.emu.archive.new_resource(out.label, out.format, out.content)
+                res.files.update({name: path.read_bytes() for name, path in out.files.items()})
+                e.resources[out.label] = res
+        return "Complete"
 
 
 def _params(query: dict, body: bytes, ctype: str) -> dict:
@@ -235,10 +255,8 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def _write(folder: Path, files: dict[str, bytes]) -> None:
-    for name, data in files.items():
-        if name.startswith("/") or ".." in name.split("/"):
-            continue  # a stored name never leaves the staging folder
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+def _as_installed(cmd: dict) -> dict:
+    """The command JSON without the IDs the emulator gave it at install."""
+    out = {k: v for k, v in cmd.items() if k != "id"}
+    out["xnat"] = [{k: v for k, v in w.items() if k != "id"} for w in cmd.get("xnat", [])]
+    return out

@@ -104,17 +104,31 @@ class LaunchResult:
         return self.status == "Complete"
 
 
-class Launcher:
-    """Resolves and runs commands of ``image`` on sessions of the emulated XNAT ``xnat``."""
+@dataclass(frozen=True)
+class Mount:
+    host: Path
+    path: str  # inside the container
+    read_only: bool
 
-    def __init__(self, xnat, image: str, workdir: str | Path, engine: Engine | None = None,
-                 system_properties: dict[str, str] | None = None, network: str = "host",
-                 extra_mounts: tuple[tuple[str, str], ...] = (), timeout: float = 900):
-        self.xnat, self.image, self.workdir = xnat, image, Path(workdir)
-        self.engine = engine or Engine.detect()
-        self.system_properties = dict(system_properties or {})
-        self.network, self.extra_mounts, self.timeout = network, tuple(extra_mounts), timeout
-        self.commands = {c["name"]: check(c) for c in image_commands(self.engine, image)}
+
+@dataclass(frozen=True)
+class Output:
+    """One output handler's upload: the files of its output, as a resource ``label`` of ``parent``."""
+
+    parent: str  # the wrapper input whose object receives the resource
+    label: str
+    format: str
+    content: str
+    files: dict[str, Path]  # name in the resource -> file
+
+
+class Resolver:
+    """Resolves ``commands`` (Container Service JSON) on sessions of the emulated XNAT ``xnat`` and
+    stages their mounts as host folders under ``workdir``: steps 1 to 4 above, without an engine."""
+
+    def __init__(self, xnat, commands: list[dict], workdir: str | Path, source: str = "the installed commands"):
+        self.xnat, self.workdir, self.source = xnat, Path(workdir), source
+        self.commands = {c["name"]: check(c) for c in commands}
 
     # --- resolution ------------------------------------------------------------------------
     def _wrapper(self, name: str) -> tuple[dict, dict]:
@@ -122,7 +136,7 @@ class Launcher:
             for wrapper in command.get("xnat", []):
                 if wrapper["name"] == name:
                     return command, wrapper
-        raise LaunchError(f"no wrapper {name!r} in image {self.image}")
+        raise LaunchError(f"no wrapper {name!r} in {self.source}")
 
     def _session(self, value: str) -> dict:
         key = value.rstrip("/").rsplit("/", 1)[-1]
@@ -218,14 +232,12 @@ class Launcher:
         if i.get("provides-files-for-command-mount"):
             mounts_from[i["provides-files-for-command-mount"]] = i["name"]
 
-    # --- the run -----------------------------------------------------------------------------
-    def launch(self, wrapper_name: str, inputs: dict[str, str], user: str, password: str) -> LaunchResult:
-        r = self.resolve(wrapper_name, inputs)
-        command, wrapper = r["command"], r["wrapper"]
-        run_dir = self.workdir / "containers" / uuid.uuid4().hex[:12]
-        mounts: dict[str, tuple[str, bool]] = {}
-        args: list[str] = []
-        for m in command.get("mounts", []):
+    def stage(self, r: dict, run_dir: str | Path) -> dict[str, Mount]:
+        """The resolved command's mounts as host folders: an input mount is the object's folder
+        (read-only) or a copy of it (writable), every other mount a fresh build folder."""
+        run_dir = Path(run_dir)
+        mounts: dict[str, Mount] = {}
+        for m in r["command"].get("mounts", []):
             source = r["mounts_from"].get(m["name"])
             if source is not None:
                 host = Path(r["objects"][source]["directory"])
@@ -239,18 +251,75 @@ class Launcher:
                 host, read_only = run_dir / "build" / m["name"], False
                 host.mkdir(parents=True)
                 host.chmod(0o777)  # the image runs as a non-root user
-            mounts[m["name"]] = (str(host), read_only)
-            args += ["-v", f"{host}:{_fill(m['path'], r['values'])}:{'ro' if read_only else 'rw'}"]
+            mounts[m["name"]] = Mount(host, _fill(m["path"], r["values"]), read_only)
+        return mounts
+
+    def secrets(self, command: dict, system_properties: dict[str, str]) -> dict[str, str]:
+        """The command's ``secrets`` as environment variables; a missing system property fails the launch."""
+        out = {}
+        for s in command.get("secrets", []):
+            prop = s["source"]["identifier"]
+            if prop not in system_properties:
+                raise LaunchError(f"secret {prop}: no such system property (the launch fails)")
+            out[s["destination"]["identifier"]] = system_properties[prop]
+        return out
+
+    def output_files(self, r: dict, mounts: dict[str, Mount]) -> tuple[list[Output], list[str]]:
+        """What the output handlers would upload after a Complete run, and the failures (a required
+        output without files, an unemulated handler)."""
+        outputs = {o["name"]: o for o in r["command"].get("outputs", [])}
+        found: list[Output] = []
+        failures = []
+        for h in r["wrapper"].get("output-handlers", []):
+            if h["type"] != "Resource":
+                failures.append(f"handler {h['name']}: only Resource outputs are emulated")
+                continue
+            o = outputs[h["accepts-command-output"]]
+            base = mounts[o["mount"]].host / _fill(o.get("path") or "", r["values"])
+            files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else (
+                [base] if base.is_file() else [])
+            if o.get("glob"):
+                files = [p for p in files if fnmatch.fnmatch(p.relative_to(base).as_posix(), o["glob"])]
+            if not files:
+                if o.get("required", True):
+                    failures.append(f"required output {o['name']} has no files")
+                continue
+            if r["objects"].get(h["as-a-child-of"]) is None:
+                failures.append(f"handler {h['name']}: as-a-child-of {h['as-a-child-of']} is not an object")
+                continue
+            found.append(Output(h["as-a-child-of"], _fill(h["label"], r["values"]),
+                                _fill(h.get("format") or "", r["values"]), _fill(h.get("content") or "", r["values"]),
+                                {(p.relative_to(base).as_posix() if base.is_dir() else p.name): p for p in files}))
+        return found, failures
+
+
+class Launcher(Resolver):
+    """Resolves and runs commands of ``image`` on sessions of the emulated XNAT ``xnat``."""
+
+    def __init__(self, xnat, image: str, workdir: str | Path, engine: Engine | None = None,
+                 system_properties: dict[str, str] | None = None, network: str = "host",
+                 extra_mounts: tuple[tuple[str, str], ...] = (), timeout: float = 900):
+        self.image = image
+        self.engine = engine or Engine.detect()
+        self.system_properties = dict(system_properties or {})
+        self.network, self.extra_mounts, self.timeout = network, tuple(extra_mounts), timeout
+        super().__init__(xnat, image_commands(self.engine, image), workdir, f"image {image}")
+
+    # --- the run -----------------------------------------------------------------------------
+    def launch(self, wrapper_name: str, inputs: dict[str, str], user: str, password: str) -> LaunchResult:
+        r = self.resolve(wrapper_name, inputs)
+        command, wrapper = r["command"], r["wrapper"]
+        run_dir = self.workdir / "containers" / uuid.uuid4().hex[:12]
+        staged = self.stage(r, run_dir)
+        mounts = {name: (str(m.host), m.read_only) for name, m in staged.items()}
+        args: list[str] = []
+        for m in staged.values():
+            args += ["-v", f"{m.host}:{m.path}:{'ro' if m.read_only else 'rw'}"]
         for host, path in self.extra_mounts:
             args += ["-v", f"{host}:{path}:ro"]
         token = self._token(user, password)
         env = dict(r["environment"])
-        secret_env = {}
-        for s in command.get("secrets", []):
-            prop = s["source"]["identifier"]
-            if prop not in self.system_properties:
-                raise LaunchError(f"secret {prop}: no such system property (the launch fails)")
-            secret_env[s["destination"]["identifier"]] = self.system_properties[prop]
+        secret_env = self.secrets(command, self.system_properties)
         xnat_env = {"XNAT_HOST": self.xnat.url, "XNAT_USER": token["alias"], "XNAT_PASS": token["secret"],
                     "XNAT_WORKFLOW_ID": str(uuid.uuid4().int % 10**8), "XNAT_EVENT_ID": str(uuid.uuid4().int % 10**8)}
         all_env = {**env, **secret_env, **xnat_env}
@@ -272,7 +341,7 @@ class Launcher:
                               "Complete" if done.returncode == 0 else "Failed", done.stdout, done.stderr,
                               r["command_line"], env, network, mounts)
         if result.exit_code == 0:
-            self._outputs(r, mounts, result, user, password)
+            self._outputs(r, staged, result, user, password)
         return result
 
     def _token(self, user: str, password: str) -> dict:
@@ -289,41 +358,21 @@ class Launcher:
         requests.get(f"{self.xnat.url}/data/services/tokens/invalidate/{token['alias']}/{token['secret']}",
                      auth=(token["alias"], token["secret"]), timeout=30)
 
-    def _outputs(self, r: dict, mounts: dict, result: LaunchResult, user: str, password: str) -> None:
+    def _outputs(self, r: dict, mounts: dict[str, Mount], result: LaunchResult, user: str, password: str) -> None:
         import requests
 
-        outputs = {o["name"]: o for o in r["command"].get("outputs", [])}
-        failures = []
-        for h in r["wrapper"].get("output-handlers", []):
-            if h["type"] != "Resource":
-                failures.append(f"handler {h['name']}: only Resource outputs are emulated")
-                continue
-            o = outputs[h["accepts-command-output"]]
-            base = Path(mounts[o["mount"]][0]) / _fill(o.get("path") or "", r["values"])
-            files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else (
-                [base] if base.is_file() else [])
-            if o.get("glob"):
-                files = [p for p in files if fnmatch.fnmatch(p.relative_to(base).as_posix(), o["glob"])]
-            if not files:
-                if o.get("required", True):
-                    failures.append(f"required output {o['name']} has no files")
-                continue
-            parent = r["objects"].get(h["as-a-child-of"])
-            if parent is None:
-                failures.append(f"handler {h['name']}: as-a-child-of {h['as-a-child-of']} is not an object")
-                continue
-            label = _fill(h["label"], r["values"])
-            for path in files:
-                rel = path.relative_to(base).as_posix() if base.is_dir() else path.name
+        found, failures = self.output_files(r, mounts)
+        for out in found:
+            for rel, path in out.files.items():
                 with open(path, "rb") as f:
-                    answer = requests.put(f"{self.xnat.url}/data{parent['uri']}/resources/{label}/files/{rel}",
-                                          params={"overwrite": "true", "format": _fill(h.get("format") or "", r["values"]),
-                                                  "content": _fill(h.get("content") or "", r["values"])},
+                    answer = requests.put(f"{self.xnat.url}/data{r['objects'][out.parent]['uri']}/resources/"
+                                          f"{out.label}/files/{rel}",
+                                          params={"overwrite": "true", "format": out.format, "content": out.content},
                                           data=f, auth=(user, password), timeout=600)
                 if answer.status_code >= 300:
-                    failures.append(f"handler {h['name']}: upload answered HTTP {answer.status_code}")
+                    failures.append(f"output {out.label}: upload answered HTTP {answer.status_code}")
                     break
-                result.uploaded.setdefault(label, []).append(rel)
+                result.uploaded.setdefault(out.label, []).append(rel)
         if failures:
             result.status = "Failed (Upload)"
             result.stderr += "".join(f"\n[launcher] {f}" for f in failures)

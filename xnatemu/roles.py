@@ -6,6 +6,14 @@ with group ``Owners``, ``Members`` or ``Collaborators``). Owners and members may
 (create and change data, launch containers that write resources); collaborators only read.
 A user given a project without a role (``Emulator.add_user(projects=...)``) is an owner, as the
 emulator always treated them. Site admins may do everything.
+
+What a user may ask about themselves (the questions ``sdu.xnat.access`` puts to XNAT, with XNAT 1.8's
+answers): ``GET /xapi/access/projects`` (``DataAccessApi.getProjectRoles``: one row per project
+group of the user, ``RoleHolder.getUserProjectRoles``: ``ID``, ``secondary_ID``, ``name``, ``URI``,
+``description``, ``role`` (the group's display name, ``Owners`` …) and ``group_id``
+(``{project}_owner`` …); site admins get rows only for groups they are in) and
+``GET /xapi/users/{username}/roles`` (``UsersApi``, restricted to the user and admins:
+``["Administrator"]`` for a site admin).
 """
 from __future__ import annotations
 
@@ -42,9 +50,33 @@ def need_edit(emu, user: str, project: str) -> None:
         raise XnatError(403, f"User '{user}' may not edit data in project '{project}'")
 
 
+def project_roles(emu, user: str) -> list[dict]:
+    """``/xapi/access/projects`` as XNAT answers it for ``user``."""
+    entry = emu.users.get(user, {})
+    rows = []
+    for project in sorted(entry.get("projects", ())):
+        if project not in emu.archive.projects:
+            continue
+        role = entry.get("roles", {}).get(project, OWNER)
+        group = next(g for g, r in GROUPS.items() if r == role)
+        rows.append({"secondary_ID": project, "ID": project, "role": group,
+                     "name": emu.archive.projects[project].get("name", project), "URI": f"/data/projects/{project}",
+                     "group_id": f"{project}_{role}", "description": ""})
+    return rows
+
+
 def serve(emu, user: str, method: str, path: str, query: dict, body: bytes):
-    """``GET /data/projects/{p}/users``; ``PUT|DELETE /data/projects/{p}/users/{group}/{login}`` (owners)."""
+    """``GET /xapi/access/projects``, ``GET /xapi/users/{u}/roles``, ``GET /data/projects/{p}/users``;
+    ``PUT|DELETE /data/projects/{p}/users/{group}/{login}`` (owners)."""
+    if path == "/xapi/access/projects" and method == "GET":
+        return 200, project_roles(emu, user)
     parts = path.split("/")
+    if len(parts) == 5 and parts[1:3] == ["xapi", "users"] and parts[4] == "roles" and method == "GET":
+        if parts[3] != user and not emu.users.get(user, {}).get("admin"):
+            raise XnatError(403, f"User '{user}' may not view user '{parts[3]}'")
+        if parts[3] not in emu.users:
+            raise XnatError(404, f"Unknown user '{parts[3]}'")
+        return 200, ["Administrator"] if emu.users[parts[3]].get("admin") else []
     if len(parts) < 5 or parts[1:3] != ["data", "projects"] or parts[4] != "users":
         return None
     project = parts[3]

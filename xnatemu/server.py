@@ -313,9 +313,6 @@ class _Handler(BaseHTTPRequestHandler):
         answer = emu.containers.serve(user, method, path, query, body, self.headers.get("Content-Type", ""))
         if answer is not None:  # /xapi/commands, …/launch, /xapi/workflows/{id}
             raise _Reply(*answer)
-        if path == "/xapi/access/projects":
-            raise _Reply(200, [{"ID": p, "name": d["name"], "role": "owner"} for p, d in emu.archive.projects.items()
-                               if self._may(emu, user, p)])
         if path == "/data/services/tokens/issue":
             alias, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
             expires = time.time() + 48 * 3600

@@ -21,6 +21,8 @@ CATALOG_NS = "http://nrg.wustl.edu/catalog"
 ANONYMISE_REPORT = "sdu-report.anonymise.json"
 VERIFY_REPORT = "sdu-report.verify.json"
 REPORTS = "SDU_REPORTS"
+#: The session resource ``sdu-relabel`` writes: the session with its ROIs renamed.
+RELABELLED = "SDU_RELABELLED"
 
 
 class ArchiveError(SDUError):
@@ -97,6 +99,12 @@ class SessionFolder:
     def catalogs(self) -> list[Path]:
         """Every catalog file below SCANS (they sit beside the DICOM a step reads)."""
         return sorted(self.scans_folder.glob("*/*/*catalog.xml"))
+
+    def source(self) -> Path:
+        """What validate, relabel and anonymise read: the relabelled session (``SDU_RELABELLED``, a
+        copy of ``SCANS`` with ROIs renamed) when ``sdu-relabel`` left one, else ``SCANS``."""
+        relabelled = self.resource(RELABELLED)
+        return relabelled.folder if relabelled is not None else self.scans_folder
 
     def resource(self, label: str) -> ResourceFolder | None:
         folder = self.root / "RESOURCES" / label

@@ -76,14 +76,16 @@ def cli() -> None:
 
 @cli.command("validate")
 @_session_option
-@click.option("--trial", envvar="SDU_TRIAL", required=True, help="Trial ID [$SDU_TRIAL].")
+@click.option("--trial", envvar="SDU_TRIAL", default="",
+              help="Trial ID [$SDU_TRIAL]; empty: the trial recorded on the session (sdu_trial).")
 @click.option("--arm", envvar="SDU_ARM", default="", help="Trial arm [$SDU_ARM].")
 def validate_cmd(session_dir, out, trial, arm):
     """Validate the session against the trial protocol; report sdu-report.validate.json."""
     from . import steps
+    from .context import Launch
 
     with _step():
-        _done(steps.validate(session_dir, out, trial, arm or None))
+        _done(steps.validate(session_dir, out, Launch.from_env().trial(trial), arm or None))
 
 
 @cli.command("relabel")
@@ -95,9 +97,11 @@ def validate_cmd(session_dir, out, trial, arm):
 def relabel_cmd(session_dir, out, relabelled, trial, mapping):
     """Copy the session with ROIs renamed; report sdu-report.relabel.json."""
     from . import steps
+    from .context import Launch
 
     with _step():
-        _done(steps.relabel(session_dir, out, relabelled, trial or None, _mapping(mapping)))
+        trial = Launch.from_env().trial(trial, required=False)
+        _done(steps.relabel(session_dir, out, relabelled, trial, _mapping(mapping)))
 
 
 def _mapping(text: str) -> dict[str, str]:
@@ -116,7 +120,8 @@ def _mapping(text: str) -> dict[str, str]:
 @cli.command("anonymise")
 @_session_option
 @_work_option
-@click.option("--trial", envvar="SDU_TRIAL", required=True, help="Trial ID [$SDU_TRIAL].")
+@click.option("--trial", envvar="SDU_TRIAL", default="",
+              help="Trial ID [$SDU_TRIAL]; empty: the trial recorded on the session (sdu_trial).")
 @click.option("--subject-id", envvar="SDU_SUBJECT_ID", default="",
               help="Trial-assigned subject ID [$SDU_SUBJECT_ID]; empty: derived with the site key.")
 def anonymise_cmd(session_dir, out, work, trial, subject_id):
@@ -124,17 +129,20 @@ def anonymise_cmd(session_dir, out, work, trial, subject_id):
     import os
 
     from . import steps
+    from .context import Launch
     from .settings import setting
 
     with _step():
         _site_key()  # the library reads $SDU_SITE_KEY; fail early and clearly when there is none
+        launch = Launch.from_env()
+        trial = launch.trial(trial)
         target = {"url": setting("SDU_ANON_XNAT_URL", os.environ.get("XNAT_HOST"), required=True),
                   "user": setting("SDU_ANON_XNAT_USER", os.environ.get("XNAT_USER"), required=True),
                   "password": setting("SDU_ANON_XNAT_PASS", os.environ.get("XNAT_PASS"), required=True),
-                  "project": setting("SDU_ANON_PROJECT", required=True),
+                  "project": launch.setting("SDU_ANON_PROJECT", required=True),
                   "verify": setting("SDU_CA_BUNDLE") or True}
-        _done(steps.anonymise(session_dir, out, work, trial, setting("SDU_SITE_ID", required=True), subject_id,
-                              target))
+        _done(steps.anonymise(session_dir, out, work, trial, launch.setting("SDU_SITE_ID", required=True),
+                              subject_id, target))
 
 
 @cli.command("verify")
@@ -153,15 +161,20 @@ def verify_cmd(session_dir, out, work):
 @_work_option
 @click.option("--comment", envvar="SDU_COMMENT", default="", help="Why [$SDU_COMMENT].")
 def approve_cmd(session_dir, out, work, comment):
-    """Approve the anonymised session as the launching XNAT user (resolved from the alias token)."""
+    """Approve the anonymised session as the launching XNAT user (resolved from the alias token); refused
+    unless that user is an owner or member of the session's project (asked of XNAT)."""
     from . import steps
-    from .identity import launching_user
+    from .context import Launch
+    from .identity import whoami
     from .settings import export
 
     with _step():
         key = _site_key()
+        launch = Launch.from_env(need_xnat=True)
+        user = whoami(launch.xnat)
+        launch.require_editor(user, "approve")
         export("SDU_REGISTRY_DSN")  # the research registry (PostgreSQL); else SQLite in the container's tmpfs
-        _done(steps.approve(session_dir, out, work, launching_user(), comment, key))
+        _done(steps.approve(session_dir, out, work, user, comment, key))
 
 
 @cli.command("upload")
@@ -169,17 +182,24 @@ def approve_cmd(session_dir, out, work, comment):
 @_work_option
 @click.option("--share", envvar="SDU_SHARE", default="", help="Trial project to share into [$SDU_SHARE].")
 def upload_cmd(session_dir, out, work, share):
-    """Upload the approved anonymised session to the central XNAT (refused unless approved, unchanged)."""
+    """Upload the approved anonymised session to the central XNAT (refused unless the launching user is an
+    owner or member of the session's project, and the session approved and unchanged)."""
     from uploader import UploadOptions
 
     from . import steps
+    from .context import Launch
+    from .identity import whoami
     from .settings import export, setting
 
     with _step():
         key = _site_key()
+        launch = Launch.from_env(need_xnat=True)
+        launch.require_editor(whoami(launch.xnat), "upload")
         export("SDU_XNAT_USER", "SDU_XNAT_PASS", "SDU_XNAT_TOKEN_FILE")
-        options = UploadOptions(setting("SDU_CENTRAL_URL", required=True), setting("SDU_CENTRAL_PROJECT", required=True),
-                                share or None, verify_tls=setting("SDU_CA_BUNDLE") or True)
+        share = share or launch.settings.get("share") or ""
+        options = UploadOptions(launch.setting("SDU_CENTRAL_URL", required=True),
+                                setting("SDU_CENTRAL_PROJECT", required=True), share or None,
+                                verify_tls=setting("SDU_CA_BUNDLE") or True)
         _done(steps.upload(session_dir, out, work, options, key))
 
 

@@ -29,7 +29,7 @@ def validate(session_dir: Path, out: Path, trial: str, arm: str | None) -> dict:
     from validator import find_protocol, validate_session
 
     session = SessionFolder.open(session_dir)
-    report = validate_session(session.scans_folder, find_protocol(trial), arm or None)
+    report = validate_session(session.source(), find_protocol(trial), arm or None)
     data = report.to_dict()
     _write_json(out, "sdu-report.validate.json", data)
     return {"step": "validate", "ok": report.ok, "files": data.get("files"), "checks": data.get("counts")}
@@ -41,19 +41,19 @@ def relabel(session_dir: Path, out: Path, relabelled: Path, trial: str | None, m
     at least ``threshold``; the relabelled session (DICOM only) goes to ``relabelled``."""
     from validator import find_protocol, relabel_session, suggested_mapping
 
-    session = SessionFolder.open(session_dir)
+    source = SessionFolder.open(session_dir).source()
     left = []
     if not mapping:
         if not trial:
             raise ConfigError("give a mapping or a trial whose suggestions to apply")
-        mapping, refused = suggested_mapping(session.scans_folder, find_protocol(trial), None, threshold)
+        mapping, refused = suggested_mapping(source, find_protocol(trial), None, threshold)
         left = list(refused)
         if not mapping:
             raise ConfigError(f"no suggestion scores {threshold:g} or more: give a mapping")
-    report = relabel_session(session.scans_folder, relabelled, mapping)
+    report = relabel_session(source, relabelled, mapping)
     report.left_for_person = left
-    for catalog in session.catalogs():  # XNAT's catalogs of the source scans are not part of the copy
-        copy = relabelled / catalog.relative_to(session.scans_folder)
+    for catalog in source.rglob("*catalog.xml"):  # XNAT's catalogs of the source are not part of the copy
+        copy = relabelled / catalog.relative_to(source)
         if copy.is_file():
             copy.unlink()
             report.copied -= 1
@@ -76,7 +76,7 @@ def anonymise(session_dir: Path, out: Path, work: Path, trial: str, site_id: str
     dest = work / "anonymised"
     options = AnonymiseOptions(trial_id=trial, site_id=site_id, subject_id=subject_id or None,
                                workers=max(1, min(os.cpu_count() or 1, 4)), verify=True)
-    report = anonymise_folder(session.scans_folder, dest, options)
+    report = anonymise_folder(session.source(), dest, options)
     counts = report.to_dict()["counts"]
     if not report.ok:
         if counts.get("failed") or getattr(report, "unreadable", 0):
@@ -94,13 +94,17 @@ def anonymise(session_dir: Path, out: Path, work: Path, trial: str, site_id: str
 
 
 def verify(session_dir: Path, out: Path, work: Path) -> dict:
-    """``sdu verify`` on the anonymised session as it stands in XNAT; the report goes to ``out``."""
+    """``sdu verify`` on the anonymised session as it stands in XNAT, then ``sdu review --json`` of
+    it: ``out`` gets ``sdu-report.verify.json`` and ``sdu-review.json`` (what the reviewer reads
+    before approving)."""
     from verifier import VerifyOptions, verify_folder
 
     release = build_release(SessionFolder.open(session_dir), work / "release")
     report = verify_folder(release, VerifyOptions())
     data = report.to_dict()
     _write_json(out, "sdu-report.verify.json", data)
+    _write_json(release, VERIFY_REPORT, data)
+    _write_json(out, "sdu-review.json", _review(release))
     return {"step": "verify", "ok": report.ok, "files": data.get("files_total"), "failed": data.get("files_failed")}
 
 
@@ -108,7 +112,6 @@ def approve(session_dir: Path, out: Path, work: Path, user: str, comment: str, s
     """``sdu verify --report`` then ``sdu approve`` by the launching XNAT user, as at the site: ``out``
     gets the sealed record, the verification it is bound to and ``sdu review --json``."""
     from approval import approve as approve_folder
-    from approval import review_folder
     from verifier import VerifyOptions, verify_folder
 
     from .signing import seal
@@ -119,9 +122,18 @@ def approve(session_dir: Path, out: Path, work: Path, user: str, comment: str, s
     record = approve_folder(release, user, comment)
     _write_json(out, "sdu-approval.json", seal(record, site_key))
     shutil.copyfile(release / VERIFY_REPORT, out / VERIFY_REPORT)
-    _write_json(out, "sdu-review.json", review_folder(release))
+    _write_json(out, "sdu-review.json", _review(release))
     return {"step": "approve", "ok": True, "files": len(record["manifest"]),
             "warnings": record["verification"]["warnings"]}
+
+
+def _review(release: Path) -> dict:
+    """``sdu review --json`` of the release, without the folder's path (a scratch path, not for the page)."""
+    from approval import review_folder
+
+    review = review_folder(release)
+    review.pop("folder", None)
+    return review
 
 
 def upload(session_dir: Path, out: Path, work: Path, options, site_key: bytes) -> dict:

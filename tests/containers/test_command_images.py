@@ -2,7 +2,9 @@
 study in an emulated identifiable XNAT is validated, relabelled and anonymised into an emulated
 anonymised XNAT, where it is verified, approved by the launching user and uploaded to an emulated
 central XNAT; a stale approval is refused. Every container runs with a read-only root filesystem
-as a non-root user, validate/verify/relabel without network; no container prints an identifier.
+as a non-root user, verify without network; no container prints an identifier. Site settings
+that are not secret come from XNAT's config service (the plugin's settings); a read-only project
+member who launches approve or upload is refused by the command itself.
 
 One scenario, steps in order (each test uses what the ones before it left in the emulators).
 """
@@ -27,6 +29,7 @@ from xnatemu.launcher import Launcher
 
 IMAGE_UID = 10001  # the image's user (containers/Containerfile)
 RADIOGRAPHER, APPROVER = ("radiographer", "r-pw-7"), ("dr.approver", "a-pw-9")
+READ_ONLY = ("ro.collaborator", "c-pw-2")  # a collaborator of the anonymised project
 SITE_KEY = secrets.token_hex(32)
 
 
@@ -42,6 +45,8 @@ def world(sdu_image, tmp_path_factory):
     anon.archive.create_project("ANON")
     anon.add_user("sdu-importer", "imp-pw-3", projects={"ANON"})
     anon.add_user(*APPROVER, projects={"ANON"})
+    anon.add_user(*READ_ONLY)
+    anon.set_role("ANON", READ_ONLY[0], "collaborator")
     for p in ("SITE01", "TRIAL-X"):
         central.archive.create_project(p)
     central.add_user("site01-uploader", "up-pw-5", projects={"SITE01", "TRIAL-X"})
@@ -54,12 +59,14 @@ def world(sdu_image, tmp_path_factory):
         os.chown(mounted / name, IMAGE_UID, IMAGE_UID)
         (mounted / name).chmod(0o400)
     os.chown(mounted, IMAGE_UID, IMAGE_UID)
+    # What is not secret: the XNAT plugin's site settings, in each XNAT's config service.
+    ident.config.put(None, "sdu", "settings", json.dumps({"site_id": "SITE01", "anon_project": "ANON"}))
+    anon.config.put(None, "sdu", "settings", json.dumps({"remote_url": central.url}))
     # The rest as command secrets: XNAT's system properties.
-    at_site = Launcher(ident, sdu_image, root / "ident-cs", system_properties={
-        "sdu.site.key": SITE_KEY, "sdu.site.id": "SITE01", "sdu.anon.project": "ANON"},
-        extra_mounts=((str(mounted), "/run/secrets/sdu"),))
+    at_site = Launcher(ident, sdu_image, root / "ident-cs", system_properties={"sdu.site.key": SITE_KEY},
+                       extra_mounts=((str(mounted), "/run/secrets/sdu"),))
     at_anon = Launcher(anon, sdu_image, root / "anon-cs", system_properties={
-        "sdu.site.key": SITE_KEY, "sdu.central.url": central.url, "sdu.central.project": "SITE01",
+        "sdu.site.key": SITE_KEY, "sdu.central.project": "SITE01",
         "sdu.central.user": "site01-uploader", "sdu.central.pass": "up-pw-5"})
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -92,12 +99,13 @@ def resource(emu, experiment_id: str, label: str) -> dict[str, bytes]:
         return dict(e.resources[label].files) if label in e.resources else {}
 
 
-def test_validate_attaches_the_report_without_network(world):
+def test_validate_attaches_the_report(world):
     r = world["at_site"].launch("sdu-validate-session", {"session": world["session"], "trial": "EXAMPLE-PROSTATE"},
                                 *RADIOGRAPHER)
     assert r.complete, r.stderr
-    assert r.network == "none" and r.mounts["session"][1] is True  # archive mounted read-only
+    assert r.mounts["session"][1] is True  # archive mounted read-only
     assert r.environment["SDU_TRIAL"] == "EXAMPLE-PROSTATE" and r.environment["SDU_XNAT_SESSION_ID"] == world["session"]
+    assert r.environment["SDU_XNAT_PROJECT"] == "IDENT"
     report = json.loads(resource(world["ident"], world["session"], "SDU_VALIDATION")["sdu-report.validate.json"])
     assert report["result"] == "fail"  # clinical ROI names: a verdict, in the report, while the step completed
     assert report["files"] == len(world["study"].files)
@@ -197,6 +205,27 @@ def test_approve_records_the_launching_user(world):
     review = json.loads(files["sdu-review.json"])
     assert review["ready_to_approve"] is True and review["verification"]["status"] == "passed"
     assert world["anon"].tokens == {}  # the alias token died with the container
+
+
+def test_a_read_only_member_launches_approve_and_upload_and_the_commands_refuse(world):
+    """The Container Service launches for anyone who may read the project; the commands ask XNAT
+    the launching user's role (/xapi/access/projects) and refuse a collaborator: nothing recorded,
+    nothing sent."""
+    anon_id, anon, central = world["state"]["anon_session"], world["anon"], world["central"]
+    approval = resource(anon, anon_id, "SDU_APPROVAL")
+    for wrapper, step in (("sdu-approve-session", "approve"), ("sdu-upload-session", "upload")):
+        r = world["at_anon"].launch(wrapper, {"session": anon_id, "comment": "forged"} if step == "approve"
+                                    else {"session": anon_id}, *READ_ONLY)
+        assert (r.status, r.exit_code) == ("Failed", 9), r.stderr
+        assert f"{step} refused: the launching user is a collaborator of the session's project" in r.stderr
+        assert r.uploaded == {}
+    assert resource(anon, anon_id, "SDU_APPROVAL") == approval and "SDU_UPLOAD" not in _labels(anon, anon_id)
+    assert not central.archive.experiments and not central.requests
+
+
+def _labels(emu, experiment_id: str) -> set[str]:
+    with emu.archive.lock:
+        return set(emu.archive.find_experiment(None, experiment_id).resources)
 
 
 def test_stale_or_forged_approval_is_refused_then_upload_reaches_the_central_xnat(world):

@@ -34,7 +34,12 @@ def test_every_command_passes_and_keeps_the_contract(name):
     assert wrapper["name"] == f"{name}-session" and wrapper["contexts"] == ["xnat:imageSessionData"]
     (session,) = wrapper["external-inputs"]
     assert (session["name"], session["type"], session["provides-files-for-command-mount"]) == ("session", "Session", "session")
-    user_inputs = {i["name"] for i in command["inputs"]} - {"session_id"}
+    derived = {d["name"]: d for d in wrapper["derived-inputs"]}
+    # The session's ID and project: derived from the session the Container Service mounts, never typed.
+    assert {(d["derived-from-xnat-object-property"], d["provides-value-for-command-input"], d["user-settable"])
+            for d in derived.values()} == {("id", "session_id", False), ("project-id", "project", False)}
+    assert command["environment-variables"]["SDU_XNAT_PROJECT"] == "#project#"
+    user_inputs = {i["name"] for i in command["inputs"]} - {d["provides-value-for-command-input"] for d in derived.values()}
     assert user_inputs == CONTRACT[name][0]
     assert {h["label"] for h in wrapper["output-handlers"]} == CONTRACT[name][1]
     # No user value reaches the shell: the command line has no replacement key at all.

@@ -80,9 +80,10 @@ def test_session_input_derived_property_and_mount(tmp_path):
         e.resources["NOTES"] = emu.archive.new_resource("NOTES")
         e.resources["NOTES"].files["a.txt"] = b"x"
         r = launcher(tmp_path, sdu_validate, xnat=emu).resolve(
-            "sdu-validate-session", {"session": f"/archive/experiments/{e.id}", "trial": "T1"})
+            "sdu-validate-session", {"session": f"/archive/experiments/{e.id}", "trial": "T1", "project": "OTHER"})
     assert r["command_line"] == "sdu-xnat validate"  # user values never enter the command line
-    assert r["environment"] == {"SDU_TRIAL": "T1", "SDU_ARM": "", "SDU_XNAT_SESSION_ID": e.id}
+    # The session's project is derived from the session: a launch value for it is overridden.
+    assert r["environment"] == {"SDU_TRIAL": "T1", "SDU_ARM": "", "SDU_XNAT_SESSION_ID": e.id, "SDU_XNAT_PROJECT": "P1"}
     assert r["mounts_from"] == {"session": "session"}
     folder = Path(r["objects"]["session"]["directory"])
     assert (folder / "RESOURCES" / "NOTES" / "a.txt").read_bytes() == b"x"

@@ -147,3 +147,125 @@ def test_entry_point_relabels_with_the_trials_suggestions_without_catalogs(tmp_p
     assert json.loads(done.stdout)["renamed"] == len(report["renamed"])
     copied = [p for p in relabelled.rglob("*") if p.is_file()]
     assert len(copied) == len(study.files) == report["copied"] and not any(p.suffix == ".xml" for p in copied)
+
+
+# --- what the steps ask XNAT, as the launching user ---------------------------------------------
+def _token(emu, user, password="pw") -> dict:
+    return requests.get(f"{emu.url}/data/services/tokens/issue", auth=(user, password), timeout=10).json()
+
+
+@pytest.fixture
+def xnat():
+    """An XNAT with project P (owner, member, collaborator), an admin outside it, and a session E1."""
+    with Emulator("site-admin", "pw") as emu:
+        emu.archive.create_project("P")
+        for user, role in (("olivia", "owner"), ("mateo", "member"), ("rhea", "collaborator")):
+            emu.add_user(user, "pw")
+            emu.set_role("P", user, role)
+        emu.add_user("outsider", "pw")
+        subject, _ = emu.archive.create_subject("P", "S1")
+        e, _ = emu.archive.create_experiment("P", subject, "E1", "xnat:ctSessionData")
+        yield emu, e.id
+
+
+def _launch_env(emu, user, session_id, project="P"):
+    token = _token(emu, user)
+    return {"XNAT_HOST": emu.url, "XNAT_USER": token["alias"], "XNAT_PASS": token["secret"],
+            "SDU_XNAT_SESSION_ID": session_id, "SDU_XNAT_PROJECT": project}
+
+
+def test_project_role_is_what_xnat_says_about_the_launching_user(xnat):
+    from sdu.xnat.access import project_role, require_editor
+    from sdu.xnat.rest import LaunchingUser
+
+    emu, _ = xnat
+    expected = {"olivia": "owner", "mateo": "member", "rhea": "collaborator", "outsider": None, "site-admin": "admin"}
+    for user, role in expected.items():
+        token = _token(emu, user)
+        who = LaunchingUser(emu.url, token["alias"], token["secret"])
+        assert project_role(who, "P", user) == role, user
+        if role in ("collaborator", None):
+            with pytest.raises(ApprovalError, match="only owners and members may approve") as caught:
+                require_editor(who, "P", user, "approve")
+            assert caught.value.exit_code == 9 and "P" not in caught.value.reason.split()
+
+
+def test_approve_by_a_collaborator_is_refused_before_anything_is_read_or_recorded(xnat, tmp_path, monkeypatch):
+    emu, session_id = xnat
+    monkeypatch.setenv("SDU_SITE_KEY", "ab" * 32)
+    out, work = tmp_path / "out", tmp_path / "work"
+    for user in ("rhea", "outsider"):
+        done = CliRunner().invoke(cli, ["approve", "--session", str(tmp_path / "no-session"), "--out", str(out),
+                                        "--work", str(work)], env=_launch_env(emu, user, session_id))
+        assert done.exit_code == 9, done.output
+        assert "approve refused: the launching user is" in done.output and "rhea" not in done.output
+        done = CliRunner().invoke(cli, ["upload", "--session", str(tmp_path / "no-session"), "--out", str(out),
+                                        "--work", str(work)], env={**_launch_env(emu, user, session_id),
+                                                                    "SDU_CENTRAL_PROJECT": "C"})
+        assert done.exit_code == 9 and "upload refused" in done.output, done.output
+    assert not out.exists() and not work.exists()
+
+
+def test_settings_from_xnat_project_over_site_then_environment_then_files(xnat, tmp_path, monkeypatch):
+    from sdu.xnat.context import Launch
+
+    emu, session_id = xnat
+    monkeypatch.setenv("SDU_SECRETS_DIR", str(tmp_path))
+    (tmp_path / "SDU_SITE_ID").write_text("FROM-FILE\n")
+    monkeypatch.setenv("SDU_CENTRAL_URL", "https://from-env.example")
+    for name, value in _launch_env(emu, "mateo", session_id).items():
+        monkeypatch.setenv(name, value)
+    launch = Launch.from_env()
+    assert launch.settings == {}
+    assert (launch.setting("SDU_SITE_ID"), launch.setting("SDU_CENTRAL_URL")) == ("FROM-FILE", "https://from-env.example")
+    emu.config.put(None, "sdu", "settings", json.dumps({"site_id": "SITE-A", "remote_url": "https://site.example",
+                                                        "trials": ["EXAMPLE-HN"]}))
+    emu.config.put("P", "sdu", "settings", json.dumps({"remote_url": "https://project.example", "share": "T1",
+                                                       "trials": ["EXAMPLE-PROSTATE", "EXAMPLE-HN"]}))
+    launch = Launch.from_env()
+    assert launch.setting("SDU_SITE_ID") == "SITE-A"
+    assert launch.setting("SDU_CENTRAL_URL") == "https://project.example"
+    assert launch.offered_trials() == ["EXAMPLE-PROSTATE", "EXAMPLE-HN"] and launch.settings["share"] == "T1"
+    emu.config.put("P", "sdu", "settings", "not json")
+    with pytest.raises(ConfigError, match="project sdu/settings configuration is not JSON"):
+        Launch.from_env()
+
+
+def test_the_trial_recorded_on_the_session_is_the_default(xnat, session, tmp_path, monkeypatch):
+    from sdu.errors import ProtocolError
+    from sdu.xnat.context import Launch
+
+    emu, session_id = xnat
+    for name, value in _launch_env(emu, "mateo", session_id).items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="no trial"):
+        Launch.from_env().trial("")
+    assert Launch.from_env().trial("", required=False) is None
+    field = "xnat:experimentData/fields/field[name=sdu_trial]/field"
+    assert requests.put(f"{emu.url}/data/experiments/{session_id}", params={field: "EXAMPLE-PROSTATE"},
+                        auth=("mateo", "pw"), timeout=10).status_code == 200
+    assert Launch.from_env().trial("") == "EXAMPLE-PROSTATE"
+    assert Launch.from_env().trial("EXAMPLE-HN") == "EXAMPLE-HN"  # the launch's own wins
+    emu.config.put("P", "sdu", "settings", json.dumps({"trials": ["EXAMPLE-HN"]}))
+    with pytest.raises(ProtocolError, match="not among the trials"):
+        Launch.from_env().trial("")
+    # and the entry point validates with it when the launch names none
+    emu.config.put("P", "sdu", "settings", json.dumps({}))
+    study, root = session
+    done = CliRunner().invoke(cli, ["validate", "--session", str(root), "--out", str(tmp_path / "out")],
+                              env={"SDU_TRIAL": "", "SDU_ARM": ""})
+    assert done.exit_code == 0, done.output
+    report = json.loads((tmp_path / "out" / "sdu-report.validate.json").read_text())
+    assert report["protocol"]["id"] == "EXAMPLE-PROSTATE"
+
+
+def test_validate_reads_the_relabelled_session_when_there_is_one(session, tmp_path):
+    study, root = session
+    relabelled = root / "RESOURCES" / "SDU_RELABELLED"
+    shutil.copytree(root / "SCANS", relabelled)
+    shutil.rmtree(relabelled / "3")  # the copy without scan 3: what validation reads is the copy
+    assert SessionFolder.open(root).source() == relabelled
+    done = CliRunner().invoke(cli, ["validate", "--session", str(root), "--out", str(tmp_path / "out")],
+                              env={"SDU_TRIAL": "EXAMPLE-PROSTATE", "SDU_ARM": ""})
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["files"] == len(study.files) - 1  # the RTPLAN (scan 3) is not in the copy

@@ -1,7 +1,9 @@
 """Fixtures of the plugin tests (helpers and names in :mod:`plugin_site`)."""
 from __future__ import annotations
 
+import json
 import os
+import secrets
 
 import pytest
 
@@ -27,9 +29,13 @@ def site(tmp_path, monkeypatch):
         emu.set_role(ANON_PROJECT, user, role)
     emu.archive.import_zip(study_zip(study.root), SITE_PROJECT, "P001", "P001_RT", True, "none", False)
     emu.containers._workdir = tmp_path / "cs"
-    emu.containers.env.update({"SDU_SITE_ID": "SITE01", "SDU_ANON_PROJECT": ANON_PROJECT, "SDU_REMOTE_XNAT": central.url,
-                               "SDU_REMOTE_PROJECT": CENTRAL_PROJECT, "SDU_XNAT_USER": ADMIN,
-                               "SDU_XNAT_PASS": PASSWORD})
+    # The plugin's site settings (XNAT's config service) hold what is not secret; the rest are the
+    # commands' secrets, from XNAT's system properties.
+    emu.config.put(None, "sdu", "settings", json.dumps({"site_id": "SITE01", "anon_project": ANON_PROJECT,
+                                                        "remote_url": central.url}))
+    emu.containers.system_properties.update({
+        "sdu.site.key": secrets.token_hex(32), "sdu.central.project": CENTRAL_PROJECT, "sdu.central.user": ADMIN,
+        "sdu.central.pass": PASSWORD})
     for cmd in commands():
         emu.containers.install(cmd)
     yield Site(emu, central, emu.archive.find_experiment(SITE_PROJECT, "P001_RT").id, study)

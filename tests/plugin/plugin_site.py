@@ -32,12 +32,21 @@ def shared_dir() -> Path | None:
 
 
 def commands() -> list[dict]:
-    """The images' command JSON (containers/commands/*.json) when present, else the contract's."""
-    import json
+    """The images' command JSON (containers/commands/*.json): what XNAT installs from the image."""
+    found = sdu_commands()
+    assert found, "containers/commands holds no command"
+    return found
 
-    folder = Path(__file__).resolve().parents[2] / "containers" / "commands"
-    found = [json.loads(p.read_text()) for p in sorted(folder.glob("sdu-*.json"))] if folder.is_dir() else []
-    return found or sdu_commands()
+
+#: CONTRACT-18-19: command -> (wrapper, output resource labels).
+CONTRACT = {
+    "sdu-validate": ("sdu-validate-session", ("SDU_VALIDATION",)),
+    "sdu-relabel": ("sdu-relabel-session", ("SDU_RELABEL", "SDU_RELABELLED")),
+    "sdu-anonymise": ("sdu-anonymise-session", ("SDU_ANONYMISE",)),
+    "sdu-verify": ("sdu-verify-session", ("SDU_VERIFY",)),
+    "sdu-approve": ("sdu-approve-session", ("SDU_APPROVAL",)),
+    "sdu-upload": ("sdu-upload-session", ("SDU_UPLOAD",)),
+}
 
 
 @dataclass

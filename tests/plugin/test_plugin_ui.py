@@ -1,8 +1,9 @@
 """The plugin's session panel in headless Chromium, against the emulated XNAT running the real steps.
 
 The page is the harness (:mod:`harness`): the jar's real template HTML, scripts and style on
-XNAT-shaped globals; every REST call goes to the emulator, whose Container Service runs each SDU
-step on the session's files. Screenshots go to build/test-artefacts/plugin/ (or $SDU_ARTEFACTS).
+XNAT-shaped globals; every REST call goes to the emulator, whose Container Service resolves each
+launch from the images' command JSON and runs the image's entry point (``sdu-xnat``) as a local
+process on the session's staged archive folder. Screenshots go to build/test-artefacts/plugin/ (or $SDU_ARTEFACTS).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from plugin_site import (ADMIN, ANON_PROJECT, ARTEFACTS, BAD_ROI, CENTRAL_PROJEC
 from plugin_harness import install_routes, jar_files, session_page, settings_page
 from sdu.studygen import planted_identifiers
 
-STEP_TIMEOUT = 180_000  # ms: a step is a subprocess running the real sdu command
+STEP_TIMEOUT = 180_000  # ms: a step is a subprocess running sdu-xnat
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,8 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     shot(page, "02-relabelled-validation-passes")
 
     page.click("button[data-step=anonymise]")
-    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of 8 files, 0 failed")
+    wait_text(page, "[data-sdu=report-anonymise]", "Anonymised: 8 of ")  # of the files read: XNAT's catalog too
+    assert "files, 0 failed" in page.inner_text("[data-sdu=report-anonymise]")
     assert "Every file anonymised" in page.inner_text("[data-sdu=report-anonymise]")
     anonymised = site.anonymised()  # imported into the anonymised project: the next steps run there
     target = page.inner_text("[data-sdu=report-anonymise] .sdu-target")
@@ -95,10 +97,11 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
     page.click("button[data-step=approve]")
     wait_text(page, "[data-sdu=report-approve]", f"Approved by {OWNER}")
     assert "reviewed on the session page" in page.inner_text("[data-sdu=report-approve]")
+    assert "HMAC-SHA256 with the site key" in page.inner_text("[data-sdu=report-approve]")
     assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
     approval = json.loads(anonymised.resources["SDU_APPROVAL"].files["sdu-approval.json"])
-    assert approval["xnat_user"] == OWNER and approval["user"] == OWNER  # from the login, not the page
-    assert len(approval["manifest_sha256"]) == 64 and len(approval["verify_report_sha256"]) == 64
+    assert approval["user"] == OWNER  # from the alias token of the login, not from the page
+    assert approval["seal"]["alg"] == "HMAC-SHA256" and len(approval["manifest"]) >= 8
     assert page.is_enabled("button[data-step=upload]")
     shot(page, "04-approved")
 
@@ -115,9 +118,16 @@ def test_owner_validates_relabels_reviews_approves_and_uploads(browser, site, pl
 
 
 def test_read_only_member_sees_reports_only_and_a_forged_launch_is_refused(browser, site, plugin_files):
+    """XNAT lets a read-only member launch (read access suffices); the approve and upload commands
+    ask XNAT the launching user's role and refuse: no approval recorded, nothing sent."""
     assert launch_and_wait(site, MEMBER, "sdu-validate-session", trial=TRIAL)["status"] == "Complete"
+    assert launch_and_wait(site, MEMBER, "sdu-anonymise-session", trial=TRIAL)["status"] == "Complete"
+    anonymised = site.anonymised()
+    assert launch_and_wait(site, MEMBER, "sdu-approve-session", on=anonymised, comment="ok")["status"] == "Complete"
+    genuine = anonymised.resources["SDU_APPROVAL"].files["sdu-approval.json"]
     page = open_panel(browser, site, READER, plugin_files)
     page.wait_for_selector(f'[data-sdu=report-validate] tr[data-roi-row="{BAD_ROI}"]')
+    wait_text(page, "[data-sdu=report-approve]", f"Approved by {MEMBER}")
     for step in ("validate", "relabel", "anonymise", "verify", "approve", "upload"):
         assert page.query_selector(f"button[data-step={step}]") is None, f"a read-only member sees {step}"
     assert page.is_disabled(f'select[data-roi="{BAD_ROI}"]')
@@ -131,16 +141,25 @@ def test_read_only_member_sees_reports_only_and_a_forged_launch_is_refused(brows
             const r = await fetch(`/xapi/projects/${project}/wrappers/${w.id}/root/session/launch?XNAT_CSRF=x`, {
                 method: 'POST', headers: {'Content-Type': 'application/json'},
                 body: JSON.stringify({session: '/archive/experiments/' + session, comment: 'forged'})});
-            out[name] = [r.status, (await r.json()).status];
+            const launched = await r.json();
+            let wf = {status: 'Queued'};
+            while (wf.status === 'Queued' || wf.status === 'Running') {
+                await new Promise(done => setTimeout(done, 200));
+                wf = await (await fetch('/xapi/workflows/' + launched['workflow-id'])).json();
+            }
+            out[name] = [r.status, launched.status, wf.status];
         }
         const put = await fetch(`/data/experiments/${session}/resources/SDU_APPROVAL/files/sdu-approval.json`,
                                 {method: 'PUT', body: '{"user": "forged"}'});
         out.put = [put.status];
         return out;
-    }""", [site.session, SITE_PROJECT])
-    assert forged == {"sdu-approve-session": [403, "failure"], "sdu-upload-session": [403, "failure"], "put": [403]}
-    assert "SDU_APPROVAL" not in site.emu.archive.experiments[site.session].resources
-    assert [w["pipelineName"] for w in site.emu.containers.workflows.values()] == ["sdu-validate-session"]
+    }""", [anonymised.id, ANON_PROJECT])
+    refusal = "Failed (refused: {} refused: the launching user is a collaborator of the session's project; " \
+              "only owners and members may {})"
+    assert forged == {"sdu-approve-session": [200, "success", refusal.format("approve", "approve")],
+                      "sdu-upload-session": [200, "success", refusal.format("upload", "upload")], "put": [403]}
+    assert anonymised.resources["SDU_APPROVAL"].files["sdu-approval.json"] == genuine, "no approval recorded"
+    assert "SDU_UPLOAD" not in anonymised.resources and site.central.requests == [], "nothing sent"
 
 
 def test_settings_panels_store_settings_the_session_panel_follows(browser, site, plugin_files):
@@ -159,16 +178,19 @@ def test_settings_panels_store_settings_the_session_panel_follows(browser, site,
         return page
 
     page = settings(ADMIN, None)
+    page.wait_for_function("document.querySelector('input[name=site_id]').value !== ''")  # the stored ones
+    assert page.input_value("input[name=anon_project]") == ANON_PROJECT
     page.fill("input[name=remote_url]", "https://trials.example.org")
-    page.fill("input[name=site_id]", "SITE01")
+    page.fill("input[name=site_id]", "SITE02")
     page.click("form.sdu-settings button[type=submit]")
     page.wait_for_selector(".xnat-dialog")
     assert "Saved" in page.inner_text(".xnat-dialog")
     assert json.loads(site.emu.config.get(None, "sdu", "settings")) == \
-        {"remote_url": "https://trials.example.org", "site_id": "SITE01"}
+        {"remote_url": "https://trials.example.org", "site_id": "SITE02", "anon_project": ANON_PROJECT}
 
     page = settings(OWNER, SITE_PROJECT)
     assert page.query_selector("input[name=remote_url]") is None, "site-only fields are not on the project page"
+    assert page.query_selector("input[name=anon_project]") is None
     page.fill("input[name=trials]", "EXAMPLE-HN, EXAMPLE-PROSTATE")
     page.fill("input[name='wrappers.validate']", "sdu-validate-session")
     page.click("form.sdu-settings button[type=submit]")
@@ -220,10 +242,14 @@ def test_values_in_anonymised_side_reports_are_never_rendered(browser, site, plu
                                                "manifest": {f"{secret}/1.dcm": {"size": 1, "sha256": "0" * 64}},
                                                "verification": {"ok": True, "warnings": 0}}}}
 
-    def runner(wrapper_name, session, inputs, env):
+    def runner(run):  # the container writes the reports into its output mount
         label = {"sdu-anonymise-session": "SDU_ANONYMISE", "sdu-verify-session": "SDU_VERIFY",
-                 "sdu-approve-session": "SDU_APPROVAL"}[wrapper_name]
-        return "Complete", {label: {name: json.dumps(doc).encode() for name, doc in reports[label].items()}}
+                 "sdu-approve-session": "SDU_APPROVAL"}[run.wrapper]
+        out = run.host_path("/output/report")
+        out.mkdir(parents=True)
+        for name, doc in reports[label].items():
+            (out / name).write_text(json.dumps(doc))
+        return 0, ""
 
     site.emu.containers.runner = runner
     page = open_panel(browser, site, OWNER, plugin_files)

@@ -26,8 +26,7 @@ var XNAT = getObject(XNAT || {});
         anonymise: {wrapper: 'sdu-anonymise-session', resource: 'SDU_ANONYMISE', file: 'sdu-report.anonymise.json'},
         verify: {wrapper: 'sdu-verify-session', resource: 'SDU_VERIFY', file: 'sdu-report.verify.json', anon: true},
         approve: {wrapper: 'sdu-approve-session', resource: 'SDU_APPROVAL', file: 'sdu-approval.json', anon: true},
-        upload: {wrapper: 'sdu-upload-session', resource: 'SDU_UPLOAD', file: 'sdu-report.upload.json', anon: true,
-                 also: 'sdu-upload.json'}
+        upload: {wrapper: 'sdu-upload-session', resource: 'SDU_UPLOAD', file: 'sdu-upload.json', anon: true}
     };
     var IDENTIFIABLE_STEPS = ['validate', 'relabel', 'anonymise'], ANONYMISED_STEPS = ['verify', 'approve', 'upload'];
     /** Steps that change or send data: only users who may edit the project see them. */
@@ -271,9 +270,9 @@ var XNAT = getObject(XNAT || {});
     };
 
     Panel.prototype.loadReport = function (step) {
-        var self = this, also = STEPS[step].also;
+        var self = this;
         var extra = (step === 'verify' || step === 'approve') ? self.file(step, 'sdu-review.json') : Promise.resolve(null);
-        var main = self.file(step).then(function (r) { return r || (also ? self.file(step, also) : null); });
+        var main = self.file(step);
         return Promise.all([main, extra]).then(function (found) {
             self.reports[step] = found[0];
             if (found[1]) self.reports.review = found[1];
@@ -527,13 +526,16 @@ var XNAT = getObject(XNAT || {});
                                 ' at ' + r.time}),
                 table('sdu-approval', ['', ''], [
                     el('tr', {}, [el('td', {text: 'files bound (SHA-256)'}), el('td', {text: files})]),
-                    el('tr', {}, [el('td', {text: 'manifest'}), el('td', {text: (r.manifest_sha256 || '').slice(0, 16)})]),
-                    el('tr', {}, [el('td', {text: 'verification report'}),
-                                  el('td', {text: (r.verify_report_sha256 || '').slice(0, 16)})]),
+                    r.manifest_sha256 ? el('tr', {}, [el('td', {text: 'manifest'}),
+                                                      el('td', {text: r.manifest_sha256.slice(0, 16)})]) : null,
+                    r.verify_report_sha256 ? el('tr', {}, [el('td', {text: 'verification report'}),
+                                                           el('td', {text: r.verify_report_sha256.slice(0, 16)})]) : null,
                     el('tr', {}, [el('td', {text: 'verification'}),
                                   el('td', {text: (v.ok === false ? 'FAILED' : 'passed') + ', ' + (v.warnings || 0) + ' warning(s)'})]),
+                    r.seal ? el('tr', {}, [el('td', {text: 'sealed'}),
+                                           el('td', {text: (r.seal.alg || '') + ' with the site key'})]) : null,
                     el('tr', {}, [el('td', {text: 'comment'}), el('td', {text: r.comment || ''})])
-                ])
+                ].filter(Boolean))
             ]);
         },
         upload: function (r) {

@@ -15,6 +15,7 @@ var XNAT = getObject(XNAT || {});
     var FIELDS = [
         {name: 'remote_url', label: 'Remote (trial) XNAT URL', site: true},
         {name: 'site_id', label: 'Site ID in the trial', site: true},
+        {name: 'anon_project', label: 'Anonymised project (where anonymisation imports sessions)', site: true},
         {name: 'trials', label: 'Trials offered (IDs, comma-separated; empty: all)', list: true},
         {name: 'share', label: 'Trial project to share uploads into'},
         {name: 'wrappers.validate', label: 'Validate wrapper', placeholder: 'sdu-validate-session'},
