@@ -156,9 +156,9 @@ def clean_result(path, rel: str, orig) -> tuple[FileResult, RtSummary] | None:
         if matcher and any(matcher.may_match(t.data) for t in texts):
             return None
         method = find(parsed.dataset, METHOD)  # often multi-valued: its strings, as declares_kept reads them
-        kept = method is not None and method[1] != "SQ" and iod.declares_kept(values(data, method, implicit, encoding))
         if method is not None and method[1] == "SQ":
             return None
+        kept = method is not None and iod.declares_kept(values(data, method, implicit, encoding))
         root = None if kept else iod.tree_for(str(_get(data, parsed.dataset, SOP_CLASS, implicit, encoding, "") or ""))
         walk = _Clean(data, option_columns(codes), uids, implicit, root)
         if not (walk.level(parsed.meta, True, False) and walk.level(parsed.dataset, True, False, root)):

@@ -2,7 +2,8 @@
 
 Same walk, same rules and same results as :func:`verifier.collect.collect_dataset` on the pydicom
 data set, without building one (nor importing pydicom): only the collected values are converted
-(:mod:`.bytevalues`, with the file's character set). Returns False, having changed nothing, when the file is left to the pydicom path.
+(:mod:`.bytevalues`, with the file's character set). Returns False, having changed nothing,
+when the file is left to the pydicom path.
 """
 from __future__ import annotations
 
