@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Sequence
 
 #: Below this many files the pool costs more than it saves.
 IN_PROCESS_BELOW = 48
-BATCH = 32
+BATCH = 16
 
 
 _context = None
@@ -40,8 +40,8 @@ def run_batches(fn: Callable, context, items: Sequence, workers: int) -> Iterato
         queue = iter(batches)
         pending: set = set()
 
-        def top_up() -> None:  # keep two batches per helper in flight
-            while len(pending) < 2 * helpers:
+        def top_up() -> None:  # keep every helper busy while this process works on its own batch
+            while len(pending) < 2 * helpers + 1:
                 batch = next(queue, None)
                 if batch is None:
                     return
