@@ -61,6 +61,8 @@ def _texts(raw: bytes, vr: str, encoding) -> list[str] | object:
         if vr == "AE":
             return [v.strip() for v in text.split("\\")]
         text = text.rstrip(" \x00")  # multi_string (convert_UI strips first too)
+        if "\\" not in text:  # one value (an RTSTRUCT holds thousands of single UIDs)
+            return [text.strip() if vr == "UI" else text]
         values = text.split("\\")
         return [v.strip() for v in values] if vr == "UI" else values  # UID(v) strips
     name = encoding if isinstance(encoding, str) else encoding[0]
