@@ -188,7 +188,7 @@ class _OriginalsReader:
 
 def _collect_originals(src: Path):
     """The identifiers, UIDs and RT references of the originals (what already dangled)."""
-    from verifier.collect import collect_folder  # imported here, in the thread: it brings pydicom
+    from verifier.collect import collect_folder  # imported here, in the thread (~25 ms; no pydicom)
     return collect_folder(src, 1)
 
 

@@ -3,6 +3,7 @@ dicom-anonymizer on the same generated 512x512 RT study, with ``cp -r`` as the f
 
     python benchmarks/anonymise.py [--slices 300] [--sweep 100,500,2000] [--no-peers]
     python benchmarks/anonymise.py --rt-batch [--no-peers]
+    python benchmarks/anonymise.py --compare a0855bb [--repeat 7]
 
 ``--rt-batch``: six patients with RT objects of a real size (a ~10 MB RTDOSE, a ~4 MB RTSTRUCT;
 ``rt_batch.py``) instead of one generated study.
@@ -12,6 +13,11 @@ their best configuration: each is run as its CLI in one process, and as two proc
 halves of the study (dicognito with one shared --seed, so UIDs stay consistent) — the faster
 counts. Target: sdu >= 2x the files/s of the fastest peer (peers do not verify); sdu's peak
 memory flat from 100 to 2,000 files (--sweep).
+
+Besides wall time, each row gives the CPU seconds the run's processes used (user + system, all
+processes, median): other work on a shared machine stretches wall time, much less CPU time.
+``--compare REV`` runs SDU as of a git revision too (extracted with ``git archive``), interleaved
+with today's, so a change is judged in one run under the same load.
 """
 from __future__ import annotations
 
@@ -27,14 +33,22 @@ import time
 from pathlib import Path
 
 import psutil
+import resource
 
 from sdu.studygen import StudySpec, generate_study
 
 BIN = Path(sys.executable).parent
 
 
-def run_measured(cmds: list[list[str]], env=None) -> tuple[float, int]:
-    """Run commands concurrently; return (wall seconds, peak summed RSS of all process trees)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_measured(cmds: list[list[str]], env=None, cpu: list | None = None) -> tuple[float, int]:
+    """Run commands concurrently; return (wall seconds, peak summed RSS of all process trees).
+    ``cpu`` gets the CPU seconds (user + system) of all their processes appended."""
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env) for c in cmds]
     peak, stop = [0], threading.Event()
@@ -57,6 +71,8 @@ def run_measured(cmds: list[list[str]], env=None) -> tuple[float, int]:
     stop.set()
     t.join()
     wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(_children_cpu() - cpu_before)
     for p, e in zip(procs, errs):
         if p.returncode not in (0,):
             raise SystemExit(f"{p.args[0]} failed ({p.returncode}): {e.decode(errors='replace')[-500:]}")
@@ -116,8 +132,22 @@ def size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def row(name: str, n: int, mb: float, wall: float, rss: int, note: str = "") -> str:
-    return f"{name:<34} {n / wall:>9.1f} {mb / wall:>8.1f} {rss / 2**20:>10.0f}  {wall:>7.2f}  {note}"
+def row(name: str, n: int, mb: float, wall: float, rss: int, cpu: float, note: str = "") -> str:
+    return f"{name:<34} {n / wall:>9.1f} {mb / wall:>8.1f} {rss / 2**20:>10.0f}  {wall:>7.2f} {cpu:>6.2f}  {note}"
+
+
+def sdu_at(rev: str, work: Path, root: Path, env: dict) -> Path:
+    """SDU as of git revision ``rev``, extracted beside the benchmark (compiled, as installed)."""
+    dest = work / f"sdu-{rev}"
+    dest.mkdir()
+    archive = subprocess.run(["git", "-C", str(root), "archive", rev], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(dest)], check=False, env=env)
+    return dest
+
+
+#: Runs ``sdu`` from the folder given first (ahead of the current folder and the editable install).
+RUN_FROM = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module('sdu.cli.main', run_name='__main__')"
 
 
 def main() -> None:
@@ -128,6 +158,8 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved runs per tool; the median is shown")
     ap.add_argument("--rt-batch", action="store_true", help="six patients, large RT objects (rt_batch.py)")
+    ap.add_argument("--compare", metavar="REV", default="",
+                    help="also run SDU as of this git revision, interleaved (same load for both)")
     args = ap.parse_args()
     sweep = [int(s) for s in args.sweep.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="sdu-bench-"))
@@ -150,7 +182,7 @@ def main() -> None:
                   f"in {time.perf_counter() - t:.1f} s")
         n, mb = len(list(src.iterdir())), size_mb(src)
         print(f"\n{n} files, {mb:.0f} MB; {os.cpu_count()} cores\n")
-        print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7}  note")
+        print(f"{'tool':<34} {'files/s':>9} {'MB/s':>8} {'peak RSS MB':>10}  {'wall s':>7} {'CPU s':>6}  note")
         sdu_cmd = [str(BIN / "sdu"), "anonymise", str(src), "OUT", "--trial-id", "BENCH",
                    "--site-id", "S1", "--auto-id", "--json"]
         a, b = halves(src, work)
@@ -162,6 +194,10 @@ def main() -> None:
             "sdu anonymise (+verify, 2 workers)": ([sdu_cmd], "verified"),
             "sdu anonymise --no-verify": ([[*sdu_cmd, "--no-verify"]], ""),
         }
+        if args.compare:
+            old_root = str(sdu_at(args.compare, work, root, env))
+            configs[f"sdu @{args.compare} (+verify)"] = (
+                [[str(BIN / "python"), "-c", RUN_FROM, old_root, *sdu_cmd[1:]]], "verified, older revision")
         if not args.no_peers:
             configs.update({
                 "dicognito 0.19 (1 process)": ([[*dicognito, "-o", "OUT", str(src)]], ""),
@@ -170,6 +206,7 @@ def main() -> None:
                 "dicom-anonymizer 2.1 (2 processes)": ([[kw, str(a), "OUT"], [kw, str(b), "OUT"]], ""),
             })
         walls: dict[str, list[float]] = {k: [] for k in configs}
+        cpus: dict[str, list[float]] = {k: [] for k in configs}
         peaks: dict[str, int] = {k: 0 for k in configs}
         for r in range(args.repeat):  # interleaved, so a slow moment of the machine hits every tool
             for name, (cmds, _) in configs.items():
@@ -179,7 +216,7 @@ def main() -> None:
                         o.mkdir()
                 argv = [[str(o) if x == "OUT" else x for x in c] for c, o in zip(cmds, outs)]
                 os.sync()  # every tool starts with no dirty pages left by the one before (untimed)
-                wall, rss = run_measured(argv, env)
+                wall, rss = run_measured(argv, env, cpus[name])
                 if name != "cp -r (floor)":
                     checked(name, n, *outs)
                 walls[name].append(wall)
@@ -190,10 +227,13 @@ def main() -> None:
         for name, (_, note) in configs.items():
             wall = statistics.median(walls[name])
             results[name] = n / wall
-            print(row(name, n, mb, wall, peaks[name], note))
+            print(row(name, n, mb, wall, peaks[name], statistics.median(cpus[name]), note))
         if not args.no_peers:
             sdu_rate = results["sdu anonymise (+verify, 2 workers)"]
             best = max((v, k) for k, v in results.items() if not k.startswith(("sdu", "cp")))
+            if args.compare:
+                old_rate = results[f"sdu @{args.compare} (+verify)"]
+                print(f"\nsdu @{args.compare} (verifying) vs fastest peer ({best[1]}): {old_rate / best[0]:.2f}x")
             print(f"\nsdu (verifying) vs fastest peer ({best[1]}): {sdu_rate / best[0]:.2f}x  (target >= 2x): "
                   f"{'MET' if sdu_rate / best[0] >= 2 else 'NOT MET'}   [median of {args.repeat} interleaved runs]")
         try:

@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 
 from . import iod
-from .bytevalues import CHARSET, converted, encodings, text_values
+from .bytevalues import CHARSET, converted, encodings, text_values, values
 from .checks import BASIC_PROFILE, RETAIN_UIDS, _is_trial_record, _row, option_columns
 from .elements import Declined, Parsed, Short, find, parse
 from .model import FileResult
@@ -155,7 +155,10 @@ def clean_result(path, rel: str, orig) -> tuple[FileResult, RtSummary] | None:
                 return None
         if matcher and any(matcher.may_match(t.data) for t in texts):
             return None
-        kept = iod.declares_kept(_get(data, parsed.dataset, METHOD, implicit, encoding, None))
+        method = find(parsed.dataset, METHOD)  # often multi-valued: its strings, as declares_kept reads them
+        if method is not None and method[1] == "SQ":
+            return None
+        kept = method is not None and iod.declares_kept(values(data, method, implicit, encoding))
         root = None if kept else iod.tree_for(str(_get(data, parsed.dataset, SOP_CLASS, implicit, encoding, "") or ""))
         walk = _Clean(data, option_columns(codes), uids, implicit, root)
         if not (walk.level(parsed.meta, True, False) and walk.level(parsed.dataset, True, False, root)):

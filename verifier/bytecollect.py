@@ -1,8 +1,9 @@
 """Gather one original file's identifiers and UIDs from its bytes (:mod:`verifier.elements`).
 
 Same walk, same rules and same results as :func:`verifier.collect.collect_dataset` on the pydicom
-data set, without building one: only the collected values are converted (by pydicom, with the file's
-character set). Returns False, having changed nothing, when the file is left to the pydicom path.
+data set, without building one (nor importing pydicom): only the collected values are converted
+(:mod:`.bytevalues`, with the file's character set). Returns False, having changed nothing,
+when the file is left to the pydicom path.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sdu.dicomfiles import read_dataset
 
 from . import rules
 from .bytesummary import summarise
-from .bytevalues import CHARSET, converted, encodings, raw_value, text_values
+from .bytevalues import CHARSET, encodings, raw_value, text_values, values
 from .elements import Declined, Parsed, Short, parse
 from .identifiers import from_element, manufacturer_tokens
 from .matcher import encoding_name
@@ -78,14 +79,8 @@ class _Walk:
             elif kw in self.makers:
                 self.manufacturer |= manufacturer_tokens(text_values(raw))
             else:
-                value = converted(self.data, element, self.implicit, self.encoding)
-                if value is None:
-                    values = []
-                elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-                    values = [str(v) for v in value]
-                else:
-                    values = [str(value)]
-                self.identifiers += from_element(kw, vr, values, source, other_ids=other_ids)
+                texts = values(self.data, element, self.implicit, self.encoding)
+                self.identifiers += from_element(kw, vr, texts, source, other_ids=other_ids)
 
 
 def collect_file(path, out, seen: set) -> bool:

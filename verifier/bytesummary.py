@@ -1,17 +1,15 @@
 """The RT reference summary of one file from its bytes: :func:`verifier.references.summarise` without pydicom.
 
-Same references, same tag and keyword paths; values converted by pydicom one at a time.
+Same references, same tag and keyword paths; values converted one at a time (:mod:`.bytevalues`).
 """
 from __future__ import annotations
 
 from typing import Iterator
 
-from pydicom.datadict import tag_for_keyword
-from pydicom.uid import RTDoseStorage, RTStructureSetStorage
-
 from .bytevalues import converted
+from .dictionary import tag_for_keyword
 from .elements import Declined, find
-from .references import RT_CLASSES, Ref, RtSummary
+from .references import RT_CLASSES, Ref, RTDoseStorage, RtSummary, RTStructureSetStorage
 from .walk import tag_str
 
 

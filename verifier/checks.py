@@ -16,16 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING
 
 from sdu.standard.annex_e import option_by_code, row_for
 
 from . import iod, rules
 from .identifiers import Identifier, Matcher
 from .model import Finding
-from .walk import Node, is_private, items, nodes
+from .walk import Node, _raw_type, is_private, items, nodes
+
+if TYPE_CHECKING:  # the data sets come from pydicom; this module does not need it to be imported
+    from pydicom.dataset import Dataset
 
 BASIC_PROFILE = "113100"
 RETAIN_SAFE_PRIVATE = "113111"
@@ -110,11 +111,12 @@ class DatasetCheck:
     # -- walk -----------------------------------------------------------------------------
     def _visit(self, ds: Dataset, base: int | None, tp: str, kp: str, profile: bool, tree=None) -> None:
         top = tree is not None and tree is self.iod_root
+        raw_type = _raw_type()
         for node in nodes(ds, base, tp, kp):
             child_profile = profile
             sub = None
             if tree is not None and not is_private(node.tag) and node.tag & 0xFFFF and node.tag >> 16 != 0x0002:
-                wire = None if isinstance(node.elem, RawDataElement) and node.elem.is_implicit_VR else node.vr
+                wire = None if isinstance(node.elem, raw_type) and node.elem.is_implicit_VR else node.vr
                 problem, sub = iod.problem(tree, node.tag, wire, top)
                 if problem:
                     self._add("iod", node, problem)

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+from typing import TYPE_CHECKING
 
 from sdu.dicomfiles import RT_SOP_CLASS_ROOT, iter_candidate_heads, read_dataset
 from sdu.errors import NotDicomError
@@ -20,6 +17,7 @@ from sdu.linkage import LinkageStore
 
 from . import rules
 from .bytecollect import collect_file
+from .dictionary import dictionary_vr, tag_for_keyword
 from .identifiers import (Identifier, IdentifierSet, drop_manufacturer_words, drop_ordinary_words, from_element,
                           manufacturer_tokens)
 from .matcher import encoding_name
@@ -27,7 +25,10 @@ from .model import DEFAULT_MAX_INFLATED
 from .pool import run_batches
 from .references import RtSummary, summarise
 from .sourcerefs import SourceReferences, references_from
-from .walk import is_private, nodes
+from .walk import _raw_type, is_private, nodes
+
+if TYPE_CHECKING:  # the pydicom path's data sets; the byte path runs without importing pydicom
+    from pydicom.dataset import Dataset
 
 _COLLECT_VRS = {"PN", "DA", "DT"}
 #: Read originals with the verifier's byte reader where it can (tests turn this off to compare).
@@ -92,6 +93,7 @@ def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_i
     elements = rules.identifier_rules()["elements"]
     phone = rules.identifier_rules()["phone_keyword_contains"]
     makers = set(rules.identifier_rules()["manufacturer_keywords"])
+    raw_type = _raw_type()
     for node in nodes(ds, None):
         if is_private(node.tag):
             continue
@@ -104,7 +106,7 @@ def collect_dataset(ds: Dataset, out: Collected, source: str = "source", other_i
         if node.vr != "UI" and kw not in makers and not collectible:
             continue
         raw = ds._dict[node.tag]
-        if seen is not None and type(raw) is RawDataElement and raw.value is not None and len(raw.value) <= 512:
+        if seen is not None and type(raw) is raw_type and raw.value is not None and len(raw.value) <= 512:
             key = (node.tag, other_ids, raw.value)
             if key in seen:
                 continue
@@ -185,7 +187,7 @@ def _from_linkage(kind: str, value: str) -> list[Identifier]:
     tag = tag_for_keyword(kind)
     if tag is not None:
         try:
-            return from_element(kind, dictionary_VR(tag), [value], src)
+            return from_element(kind, dictionary_vr(tag), [value], src)
         except KeyError:
             pass
     low = kind.lower()

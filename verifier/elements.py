@@ -37,6 +37,7 @@ _TAG = Struct("<HH")
 _U16 = Struct("<H")
 _U32 = Struct("<L")
 _TAG_LEN = Struct("<HHL")
+_TAG_VR_LEN = Struct("<HH2sH")  # explicit VR: tag, VR and (for the short VRs) the length in one unpack
 
 
 class Declined(Exception):
@@ -78,7 +79,11 @@ class _Reader:
                 if top and pos == end == n:
                     return out, pos
                 raise Short if end == n else Declined
-            group, elem = _TAG.unpack_from(data, pos)
+            if implicit:
+                group, elem, length = _TAG_LEN.unpack_from(data, pos)
+                code = None
+            else:
+                group, elem, code, length = _TAG_VR_LEN.unpack_from(data, pos)
             tag = group << 16 | elem
             if tag == _ITEM_END:
                 if not undefined or top:
@@ -91,11 +96,10 @@ class _Reader:
                 return out, pos
             last = tag
             if implicit:
-                length = _U32.unpack_from(data, pos + 4)[0]
                 vr = _vr_for_implicit(tag)
                 start = pos + 8
             else:
-                found = _VRS.get(data[pos + 4:pos + 6])
+                found = _VRS.get(code)
                 if found is None:
                     raise Declined
                 vr, long = found
@@ -105,7 +109,6 @@ class _Reader:
                     length = _U32.unpack_from(data, pos + 8)[0]
                     start = pos + 12
                 else:
-                    length = _U16.unpack_from(data, pos + 6)[0]
                     start = pos + 8
                 if vr == "UN" and not is_private(tag):
                     raise Declined  # pydicom may read it with the dictionary VR: leave it to pydicom

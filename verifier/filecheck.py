@@ -18,10 +18,6 @@ from pathlib import Path
 
 import zlib
 
-import pydicom
-from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
-from pydicom.uid import DeflatedExplicitVRLittleEndian
-
 from .bytecheck import clean_result
 from .checks import RETAIN_UIDS, DatasetCheck, declared_codes, record_findings
 from .collect import Originals, declared_encodings
@@ -31,7 +27,7 @@ from .pixeltext import Payload
 from .rawscan import RawHit, TooLarge, inflate, pixel_payloads, pixel_value_range, scan, scan_all, segments
 from .references import RtSummary, summarise
 
-_DEFLATED = DeflatedExplicitVRLittleEndian.encode("ascii")
+_DEFLATED = b"1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
 #: Prove clean files clean with the verifier's byte reader first (tests turn this off to compare).
 BYTE_READER = True
 
@@ -66,6 +62,10 @@ def _read(data: bytes, limit: int):
     and meta followed by the inflated data set (raises TooLarge past ``limit``), so offsets and the
     raw scan refer to what a reader sees.
     """
+    import pydicom  # the byte reader proves most files clean without it (:mod:`.bytecheck`)
+    from pydicom.filereader import _at_pixel_data, _read_file_meta_info, read_dataset, read_preamble
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
     fp = BytesIO(data)
     if _DEFLATED not in data[132:132 + 8192]:
         ds = pydicom.dcmread(fp, stop_before_pixels=True)

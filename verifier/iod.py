@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from sdu.standard import iod as table
 
+from . import dictionary
+
 Tree = table.Tree
 
 __all__ = ["declares_kept", "problem", "tree_for"]
@@ -52,5 +54,4 @@ def problem(tree: Tree, tag: int, wire_vr: str | None, top: bool) -> tuple[str |
 
 
 def _known(tag: int) -> bool:
-    from pydicom.datadict import dictionary_has_tag, repeater_has_tag
-    return dictionary_has_tag(tag) or repeater_has_tag(tag)
+    return dictionary.has_tag(tag) or dictionary.repeater_has_tag(tag)

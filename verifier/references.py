@@ -9,14 +9,19 @@ unless it already dangled in the source (a partial export): then it is a warning
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from pydicom.datadict import tag_for_keyword
-from pydicom.dataset import Dataset
-from pydicom.uid import RTDoseStorage, RTPlanStorage, RTStructureSetStorage
-
+from .dictionary import tag_for_keyword
 from .model import Finding
 from .walk import tag_str
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+#: SOP Class UIDs (PS3.4 Annex B), as pydicom.uid names them.
+RTStructureSetStorage = "1.2.840.10008.5.1.4.1.1.481.3"
+RTPlanStorage = "1.2.840.10008.5.1.4.1.1.481.5"
+RTDoseStorage = "1.2.840.10008.5.1.4.1.1.481.2"
 
 RT_CLASSES = {RTStructureSetStorage, RTPlanStorage, RTDoseStorage, "1.2.840.10008.5.1.4.1.1.481.8"}  # + Ion Plan
 

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from pydicom.datadict import dictionary_VR, keyword_for_tag
-from pydicom.dataelem import RawDataElement
-from pydicom.dataset import Dataset
+from .dictionary import dictionary_vr, keyword_for_tag
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+
+def _raw_type() -> type:
+    """pydicom's RawDataElement: only data sets read by pydicom reach the functions that need it."""
+    from pydicom.dataelem import RawDataElement
+    return RawDataElement
 
 
 @lru_cache(maxsize=8192)
@@ -29,7 +36,7 @@ def _keyword(tag: int) -> str:
 @lru_cache(maxsize=8192)
 def _dictionary_vr(tag: int) -> str:
     try:
-        return dictionary_VR(tag)
+        return dictionary_vr(tag)
     except KeyError:
         return "UN"
 
@@ -53,13 +60,13 @@ class Node:
 
     @property
     def length(self) -> int:
-        if isinstance(self.elem, RawDataElement):
+        if isinstance(self.elem, _raw_type()):
             return self.elem.length if self.elem.length != 0xFFFFFFFF else -1
         return len(self.value_bytes())
 
     def value_bytes(self) -> bytes:
         """The value as stored (raw bytes), or its text form for an already converted element."""
-        if isinstance(self.elem, RawDataElement):
+        if isinstance(self.elem, _raw_type()):
             return self.elem.value or b""
         value = self.elem.value
         if value is None:
@@ -89,10 +96,11 @@ def element_vr(tag: int, elem) -> str:
 
 def nodes(ds: Dataset, base: int | None = 0, tag_prefix: str = "", kw_prefix: str = "") -> Iterator[Node]:
     """The elements of one dataset level (not their items), in file order."""
+    raw_type = _raw_type()
     for tag, elem in list(ds._dict.items()):  # raw as read, or as converted: never converted here
         tag = int(tag)
         offset = None
-        if base is not None and isinstance(elem, RawDataElement) and elem.value_tell is not None:
+        if base is not None and isinstance(elem, raw_type) and elem.value_tell is not None:
             offset = base + elem.value_tell
         name = _keyword(tag) or tag_str(tag)
         yield Node(tag, element_vr(tag, elem), elem, offset, tag_prefix + tag_str(tag), kw_prefix + name)
@@ -101,6 +109,7 @@ def nodes(ds: Dataset, base: int | None = 0, tag_prefix: str = "", kw_prefix: st
 def items(ds: Dataset, node: Node) -> Iterator[tuple[Dataset, int | None, str, str]]:
     """(item, base offset for its elements, tag prefix, keyword prefix) for each item of a sequence node."""
     seq = ds[node.tag].value  # converts this sequence only; its items' elements stay raw
+    from pydicom.dataset import Dataset
     for i, item in enumerate(seq or ()):
         if isinstance(item, Dataset):
             yield item, node.offset, f"{node.tag_path}[{i}]/", f"{node.keyword_path}[{i}]."
