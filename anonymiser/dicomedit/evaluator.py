@@ -15,6 +15,8 @@ from sdu.errors import ScriptError
 from . import nodes as n
 from .elements import BINARY_VRS, ValueTypeError, element_str, keyword, write as write_element
 from .functions import REGISTRY
+from .enginematch import matching
+from .javaorder import hashmap_order, path_hash
 from .limits import MAX_VALUE_LENGTH, REGEX_TIMEOUT
 from .model import Change, Changes, ScriptContext
 from .parser import parse_path
@@ -156,6 +158,9 @@ class Run:
                 return None
             prefix += f"{fmt_tag(tag)}[{step.item}]/"
             container = items[step.item]
+        meta = getattr(self.ds, "file_meta", None)
+        if container is self.ds and meta is not None and path.last.pattern.group == "0002":
+            container = meta  # the engine's file object holds the file meta elements too
         tag = path.last.pattern.concrete(container, create=True)
         return Target(container, tag, prefix + fmt_tag(tag)) if tag in container else None
 
@@ -188,6 +193,21 @@ class Run:
                 tag = (group << 16) | (blocks[0] << 8) | int(last.element, 16)
             return tag in container
         return bool(self.resolve(path, node))
+
+    def collect(self, paths: list[TagPath], node) -> list[str]:
+        """Values of the elements ``paths`` name, each once, in the order XNAT 6.6.0 lists them:
+        matched as the engine matches (:mod:`.enginematch`), listed in its HashMap's order,
+        keyed by each element's own path (:mod:`.javaorder`)."""
+        found = list(self.engine_match(paths, node))
+        order = hashmap_order([path_hash(steps) for _, steps in found])
+        return ["" if (v := self.read_target(found[i][0])) is None else v for i in order]
+
+    def engine_match(self, paths: list[TagPath], node):
+        """``(target, steps)`` of every element the engine's visit would match, in its order."""
+        try:
+            yield from matching(self.ds, paths)
+        except ValueError:
+            raise self.fail("'+' needs a tag after it (XNAT fails here)", node) from None
 
     @staticmethod
     def read_target(t: Target) -> str | None:

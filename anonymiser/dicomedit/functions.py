@@ -45,7 +45,6 @@ def refuse(name: str, reason: str) -> None:
 
 
 refuse("getURL", "scripts have no network access")
-refuse("mapUID", "XNAT keeps its UID map in the server's memory from file to file, which a script run cannot reproduce")
 
 
 def flatten(args) -> list:
@@ -197,12 +196,10 @@ def _value_at(run, a, node):
 
 @function("collectValues", 1, paths=True)
 def _collect(run, a, node):
-    """The values of the elements the paths name, as Java prints a list: ``[a, b]``."""
-    values = []
-    for path in run.paths(a, node):
-        found = [run.read_target(t) for t in run.resolve(path, node) if t.item is None]
-        values.extend(reversed(found) if not path.is_singular else found)
-    return ["" if v is None else v for v in values]
+    """XNAT 6.6.0's list: the arguments that are no tag paths, as text, in order; then the value
+    of every element the tag paths name, in the order of the engine's HashMap (see javaorder)."""
+    values = [None if v is None else _text(v) for v in flatten(a) if not isinstance(v, TagPath)]
+    return values + run.collect([v for v in flatten(a) if isinstance(v, TagPath)], node)
 
 
 def _truth(v) -> bool:
@@ -284,6 +281,16 @@ def _hash_uid(run, a, node):
     return None if a[0] is None else hashed_uid(_text(a[0]))
 
 
+@function("mapUID", 2, 2)
+def _map_uid(run, a, node):
+    """``mapUID[value, prefix]``: the same new UID for the same value all through a run (see uidmap)."""
+    from .uidmap import UIDRootError, map_uid
+    try:
+        return map_uid(None if a[0] is None else _text(a[0]), _text(a[1]), run.context.hash_key)
+    except UIDRootError as exc:
+        raise run.fail(str(exc), node) from None
+
+
 @function("newUID", 0, 0)
 def _new_uid(run, a, node):
     return "2.25." + str(uuid.uuid4().int)
@@ -291,15 +298,10 @@ def _new_uid(run, a, node):
 
 @function("hashUIDList", 1, paths=True)
 def _hash_uid_list(run, a, node):
-    seen = set()  # an element named by two paths is hashed once
-    for path in run.paths(a, node):
-        for target in run.resolve(path, node):
-            if (id(target.container), target.tag, target.item) in seen:
-                continue
-            seen.add((id(target.container), target.tag, target.item))
-            old = run.read_target(target)
-            if old:
-                run.write(target, "\\".join(hashed_uid(v) if v else v for v in old.split("\\")))
+    for target, _ in list(run.engine_match(run.paths(a, node), node)):  # each element once
+        old = run.read_target(target)
+        if old:
+            run.write(target, "\\".join(hashed_uid(v) if v else v for v in old.split("\\")))
 
 
 # ---- dates --------------------------------------------------------------------------------
@@ -365,10 +367,8 @@ def _reject(run, a, node):
 
 
 def _shift_targets(run, paths, seconds, node, name, strict=False):
-    for path in paths:
-        for target in run.resolve(path, node):
-            if target.item is not None:
-                continue
+    for target, _ in list(run.engine_match(paths, node)):
+        if True:
             value = run.read_target(target)
             if value is None or value.strip() == "":
                 continue  # XNAT skips an empty date
@@ -437,18 +437,9 @@ def _remove_tags(run, a, node):
 @function("blankValues", 0, paths=True)
 def _blank(run, a, node):
     """Tag paths (wildcards allowed) are emptied; a string empties every element with that value."""
-    known = set()
-    for v in flatten(a):
-        if isinstance(v, str):
-            known.add(v)
-        elif v is not None:
-            known.update(run.read_target(t) for t in run.resolve(v, node) if t.item is None)
-            pattern = v.last.pattern
-            if pattern is not None and pattern.creator is not None and len(v.steps) == 1:
-                # XNAT 6.6.0 also matches the creator element (gggg,00ee) itself when ee fits
-                for block, group in pattern._blocks(run.ds):
-                    if pattern._digits_match(pattern.element, block, 2):
-                        known.add(run.read_root((group << 16) | block))
+    known = {v for v in flatten(a) if isinstance(v, str)}
+    # matched as the engine matches: (gggg,{CREATOR}ee) also names the creator element when ee fits
+    known.update(run.read_target(t) for t, _ in run.engine_match([v for v in flatten(a) if isinstance(v, TagPath)], node))
     known.discard(None)
     known.discard("")
     if known:
@@ -459,8 +450,8 @@ def _blank(run, a, node):
 def _map_referenced(run, a, node):
     """Each UID at the paths becomes a new UID under the prefix, the same value the same UID in one run."""
     mapping = run.variables.setdefault(" mapped UIDs", {})
-    for path in run.paths(a[1:], node):
-        for target in run.resolve(path, node):
+    for target, _ in list(run.engine_match(run.paths(a[1:], node), node)):
+        if True:
             old = run.read_target(target)
             if old is not None:  # an empty UID gets a new one too
                 run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))

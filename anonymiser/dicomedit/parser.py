@@ -127,7 +127,7 @@ class _ToAst(Transformer):
         for s in c:
             if isinstance(s, tuple):  # a bare [n] step selects items of the step before it
                 if not steps or steps[-1].pattern is None:
-                    raise _err("an item selector follows a sequence tag", **self._pos(meta))
+                    raise _err("an item selector follows a sequence tag", *self._pos(meta).values())
                 steps[-1] = Step(pattern=steps[-1].pattern, item=s[1])
             else:
                 steps.append(s)
@@ -135,7 +135,7 @@ class _ToAst(Transformer):
         try:
             path.check()
         except PathError as exc:
-            raise _err(str(exc), **self._pos(meta)) from None
+            raise _err(str(exc), *self._pos(meta).values()) from None
         return n.PathValue(**self._pos(meta), path=path)
 
     def element(self, meta, c):
@@ -147,9 +147,6 @@ class _ToAst(Transformer):
 
     def seq_wildcard(self, meta, c):
         return Step(depth=str(c[0]))
-
-    def seq_optional(self, meta, c):
-        return Step(depth="?")
 
     def item_only(self, meta, c):
         return ("item", c[0])

@@ -130,7 +130,7 @@ class Step:
 
     pattern: TagPattern | None = None
     item: int | str | None = None
-    depth: str | None = None  # '*', '+', '.', '?'
+    depth: str | None = None  # '*', '+', '.'
 
     def __str__(self) -> str:
         if self.depth:
@@ -160,7 +160,9 @@ class TagPath:
 
     def check(self) -> None:
         if not self.steps or self.last.depth is not None:
-            raise PathError("a tag path ends with an element")
+            # XNAT 6.6.0 takes "(3006,0020)/*" (and "-*" deletes every element); SDU refuses it
+            raise PathError("a tag path ends with an element, not a wildcard (SDU refuses what XNAT would "
+                            "read as every element below)")
 
 
 @dataclass
@@ -223,7 +225,9 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
         if step.depth in "*?":  # zero levels
             _walk(ds, steps, i + 1, prefix, out, seen, depth)
         below = steps if step.depth != "+" else steps[:i] + (Step(depth="*"),) + steps[i + 1:]
-        for item, sub in child_items(ds, prefix):
+        if step.depth == "+" and i > 0:  # XNAT 6.6.0: after a tag, '+' also takes zero levels
+            _walk(ds, steps, i + 1, prefix, out, seen, depth)
+        for item, sub in _levels(ds, prefix, steps, i):
             # '*' stays on this step one level down; '+' becomes '*' once a level is consumed
             _walk(item, below, i if step.depth in "*+" else i + 1, sub, out, seen, depth + 1)
         return
@@ -250,6 +254,27 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
                         out.append(Target(container, tag, f"{here}[{n}]", n))
                 else:
                     _walk(items[n], steps, i + 1, f"{here}[{n}]/", out, seen, depth + 1)
+
+
+def _levels(ds: Dataset, prefix: str, steps: tuple, i: int):
+    """The items one level down; XNAT 6.6.0 reads a leading '+' as ``(?!NEXT)([^/]*/)*NEXT``,
+    so the first sequence on the way must not itself match the step after the '+'."""
+    if steps[i].depth != "+" or i > 0 or prefix or i + 1 >= len(steps) or steps[i + 1].depth is not None:
+        yield from child_items(ds, prefix)
+        return
+    from .enginematch import creator_of, step_regex
+    nxt = re.compile(step_regex(steps[i + 1], i + 1 == len(steps) - 1))
+    for tag in list(ds.keys()):
+        tag = int(tag)
+        if not is_sequence(ds, tag):
+            continue
+        text = f"{tag >> 16:04x}{tag & 0xFFFF:04x}"
+        if tag >> 16 & 1:
+            creator = creator_of(ds, tag)
+            text = f'{text[:4]}"{"NULL" if creator is None else creator}"{text[4:]}'
+        for n, item in enumerate(ds[tag].value or []):
+            if not nxt.match(f"{text}[{n}]/"):
+                yield item, f"{prefix}{fmt_tag(tag)}[{n}]/"
 
 
 def ensure(ds: Dataset, path: TagPath, create_leaf: bool = True) -> Target | None:

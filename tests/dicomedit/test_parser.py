@@ -20,7 +20,6 @@ export session "xnat:imageSessionData/label"
 -*/(0008,1155)
 -+/(0010,0020)
 -./(0008,0100)
--?/(0018,9177)
 -(0008,1115)[0]/(0020,000E)
 -(5200,9230)[%]/(0018,9152)
 -(0019,{SIEMENS MR HEADER}XX)
@@ -52,7 +51,7 @@ def test_every_statement_form_parses():
     script = load_script(EVERY_FORM, "every.das")
     stmts = script.program.statements
     assert script.version == "6.6"
-    assert sum(isinstance(s, Delete) for s in stmts) == 9
+    assert sum(isinstance(s, Delete) for s in stmts) == 8
     assert sum(isinstance(s, Conditional) for s in stmts) == 5
     ifs = [s for s in stmts if isinstance(s, If)]
     assert len(ifs) == 1 and len(ifs[0].branches) == 2 and ifs[0].otherwise is not None
