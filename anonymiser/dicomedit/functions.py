@@ -281,10 +281,15 @@ def _hash_uid(run, a, node):
     return None if a[0] is None else hashed_uid(_text(a[0]))
 
 
-@function("mapUID", 2, 2)
+@function("mapUID", 2, 2, paths=True)
 def _map_uid(run, a, node):
-    """``mapUID[value, prefix]``: the same new UID for the same value all through a run (see uidmap)."""
+    """``mapUID[value, prefix]``: the same new UID for the same value all through a run (see uidmap).
+
+    As in XNAT 6.6.0, a tag path argument stands for its own text, not the element's value:
+    ``mapUID[(0020,000D), "1.2.3"]`` gives every file the same UID (``v := (0020,000D)`` then
+    ``mapUID[v, "1.2.3"]`` maps the value)."""
     from .uidmap import UIDRootError, map_uid
+    a = [engine_path_text(v) if isinstance(v, TagPath) else v for v in a]
     try:
         return map_uid(None if a[0] is None else _text(a[0]), _text(a[1]), run.context.hash_key)
     except UIDRootError as exc:
