@@ -101,21 +101,32 @@ def _sync_media_storage_uid(ds: Dataset, before: str | None, changes: Changes) -
         changes.append(Change(fmt_tag(0x00020003), "MediaStorageSOPInstanceUID", before, after))
 
 
+#: Why a script without a version line is refused (XNAT would not run it as DicomEdit 6).
+UNVERSIONED = ('no version line: XNAT runs a script without version "6.x" with DicomEdit 4, which SDU '
+               'does not implement; add version "6.6" as its first line to run it as DicomEdit 6 in both')
+
+
 @lru_cache(maxsize=64)
 def _load_cached(text: str, name: str) -> Script:
     return Script(parse_program(text, name), name)
 
 
-def load_script(text: str, name: str = "<script>") -> Script:
-    """Parse and check ``text``; raises :class:`ScriptError` with line and column."""
+def load_script(text: str, name: str = "<script>", require_version: bool = True) -> Script:
+    """Parse and check ``text``; raises :class:`ScriptError` with line and column.
+
+    A script with no ``version "6.x"`` statement is refused unless ``require_version`` is false:
+    XNAT would run it with DicomEdit 4, so running it as DicomEdit 6 would silently differ."""
     if not isinstance(text, str):
         raise ScriptError("script text must be a string", path=name)
-    return _load_cached(text, name)
+    script = _load_cached(text, name)
+    if require_version and script.version is None:
+        raise ScriptError(UNVERSIONED, path=name, line=1, column=1)
+    return script
 
 
-def load_scripts(named_texts) -> ScriptChain:
+def load_scripts(named_texts, require_version: bool = True) -> ScriptChain:
     """``[(name, text), ...]`` in application order (site script first, then project)."""
-    return ScriptChain([load_script(text, name) for name, text in named_texts])
+    return ScriptChain([load_script(text, name, require_version) for name, text in named_texts])
 
 
 def default_site_script() -> str:

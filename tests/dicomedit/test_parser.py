@@ -60,7 +60,7 @@ def test_every_statement_form_parses():
     assert script.variables["secret"].hidden and script.variables["subject"].description == "Trial subject label"
     assert script.variables["session"].export_field == "xnat:imageSessionData/label"
     assert script.external_variables == ["subject"]
-    assert script.statement_count == 35  # 31 top-level lines + 3 nested in the if + the conditional actions
+    assert script.statement_count == 34  # 30 top-level lines + 3 nested in the if + the conditional actions
 
 
 def test_script_pickles_for_worker_processes():
