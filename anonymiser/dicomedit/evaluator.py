@@ -14,7 +14,8 @@ from sdu.errors import ScriptError
 
 from . import nodes as n
 from .elements import BINARY_VRS, ValueTypeError, element_str, keyword, write as write_element
-from .functions import REGISTRY
+from .checks import ASSIGN_MANY, BARE_ECHO, MANY_AS_ONE, assignable
+from .functions import REGISTRY, engine_path_text
 from .enginematch import matching
 from .javaorder import hashmap_order, path_hash
 from .limits import MAX_VALUE_LENGTH, REGEX_TIMEOUT
@@ -60,9 +61,14 @@ class Run:
                 raise self.fail(f"variable '{node.name}' has no value (not set by the script or the context)", node)
             return self.variables[node.name]
         if isinstance(node, n.PathValue):
-            return node.path if as_path else self.read(node.path, node)
-        if isinstance(node, n.ListValue):
-            return [self.eval(i, as_path) for i in node.items]
+            if as_path:
+                return node.path
+            if not node.path.is_singular:
+                raise self.fail(MANY_AS_ONE, node)
+            return self.read(node.path, node)
+        if isinstance(node, n.ListValue):  # a list value keeps its tag paths as their text (XNAT 6.6.0)
+            return [engine_path_text(i.path) if isinstance(i, n.PathValue) and not as_path else self.eval(i, as_path)
+                    for i in node.items]
         if isinstance(node, n.Call):
             return self.call(node)
         raise self.fail("not a value", node)
@@ -411,6 +417,8 @@ def condition(run: Run, c) -> bool:
 
 # ---- statement handlers: handler(run, statement) -> None -------------------------------------
 def _assign(run, s):
+    if not s.if_exists and not assignable(s.path):
+        raise run.fail(ASSIGN_MANY, s)
     run.assign(s.path, run.eval(s.value), s, if_exists=s.if_exists)
 
 
@@ -428,6 +436,8 @@ def _call(run, s):
 
 
 def _echo(run, s):
+    if s.value is None:
+        raise run.fail(BARE_ECHO, s)
     run.changes.echoes.append("" if s.value is None else (_as_str(run.eval(s.value)) or ""))
 
 

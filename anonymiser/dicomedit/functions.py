@@ -11,7 +11,6 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from .dates import DateError, seconds_for, shift
 from .pixels import PixelEditError, blank_rectangle
@@ -45,6 +44,9 @@ def refuse(name: str, reason: str) -> None:
 
 
 refuse("getURL", "scripts have no network access")
+# in the DicomEdit 6 reference but not in 6.6.0, which XNAT 1.8.10 runs: the engine fails on them
+for _name in ("urlEncode", "getURLParam", "shiftTimeByIncrement"):
+    refuse(_name, "DicomEdit 6.6.0 (XNAT 1.8.10) has no such function; XNAT fails the file on it")
 
 
 def flatten(args) -> list:
@@ -161,17 +163,6 @@ def _normalize(run, a, node):
     return "".join(ch if ord(ch) < 128 else replacement for ch in text)
 
 
-@function("urlEncode", 1, 1)
-def _url_encode(run, a, node):
-    return quote_plus(_text(a[0]), safe="*").replace("~", "%7E")
-
-
-@function("getURLParam", 2, 2)
-def _url_param(run, a, node):
-    values = parse_qs(urlsplit(_text(a[0])).query).get(_text(a[1]))
-    return values[0] if values else None
-
-
 @function("match", 3, 3, regex_args=(1,))
 def _match(run, a, node):
     if a[0] is None:
@@ -186,6 +177,9 @@ def _match(run, a, node):
 @function("isPresent", 1, paths=True)
 def _is_present(run, a, node):
     """True when every argument names an element that is there (XNAT 6.6.0)."""
+    from .checks import PRESENT_MANY, assignable
+    if any(not assignable(p) for p in run.paths(a, node)):
+        raise run.fail(PRESENT_MANY, node)
     return all(run.present(p, node) for p in run.paths(a, node))
 
 
@@ -372,8 +366,8 @@ def _reject(run, a, node):
 
 
 def _shift_targets(run, paths, seconds, node, name, strict=False):
-    for target, _ in list(run.engine_match(paths, node)):
-        if True:
+    for path in paths:  # each path in turn: an element two paths name is shifted twice, as in XNAT
+        for target, _ in list(run.engine_match([path], node)):
             value = run.read_target(target)
             if value is None or value.strip() == "":
                 continue  # XNAT skips an empty date
@@ -455,8 +449,8 @@ def _blank(run, a, node):
 def _map_referenced(run, a, node):
     """Each UID at the paths becomes a new UID under the prefix, the same value the same UID in one run."""
     mapping = run.variables.setdefault(" mapped UIDs", {})
-    for target, _ in list(run.engine_match(run.paths(a[1:], node), node)):
-        if True:
+    for path in run.paths(a[1:], node):
+        for target, _ in list(run.engine_match([path], node)):
             old = run.read_target(target)
             if old is not None:  # an empty UID gets a new one too
                 run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))

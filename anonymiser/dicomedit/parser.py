@@ -25,7 +25,7 @@ SUPPORTED_VERSION = re.compile(r"6\.[0-6]")
 _FRIENDLY = {"TAG": "a tag like (0010,0010)", "STRING": "a quoted string", "ID": "a name",
              "NUMBER": "a number", "_NL": "a new line", "INT": "an item number", "$END": "end of script",
              "COMPARE": "a comparison (=, !=, ~, !~)", "SEQ_WILDCARD": "a sequence wildcard (*, +, .)",
-             "NEW_UID": "new UID", "DESCRIBE_FLAG": "hidden/const/immutable"}
+             "DESCRIBE_FLAG": "hidden/const/immutable"}
 
 
 @lru_cache(maxsize=1)
@@ -118,9 +118,6 @@ class _ToAst(Transformer):
 
     def variable(self, meta, c):
         return n.Variable(**self._pos(meta), name=str(c[0]))
-
-    def new_uid(self, meta, c):
-        return n.Call(**self._pos(meta), name="newUID", args=())
 
     def tagpath(self, meta, c):
         steps: list[Step] = []

@@ -36,6 +36,8 @@ def check(file: Path) -> None:
     with sdu_errors():
         script = _load(file)
     click.echo(f"{file}: OK, DicomEdit {script.version}, {script.statement_count} statements")
+    for line, column, reason in script.program.reached_errors:  # XNAT accepts these, then fails the file
+        click.echo(f"  warning: line {line}, column {column}: {reason}; any file that reaches it is refused")
     for info in script.variables.values():
         flags = [f for f, on in (("hidden", info.hidden), ("const", info.constant), ("set by script", info.assigned),
                                  ("from context", info.referenced and not info.assigned)) if on]
