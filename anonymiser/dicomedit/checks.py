@@ -91,15 +91,17 @@ class _Checker:
         if isinstance(v, n.Call):
             self.call(v)
         elif isinstance(v, n.ListValue):
-            for item in v.items:
-                self.value(item, path_ok)
+            for item in v.items:  # a list keeps its tag paths (as text, or as paths for a function)
+                self.value(item, path_ok=True)
         elif isinstance(v, n.Variable):
             info = self.var(v.name)
             info["referenced"] = True
             info.setdefault("where", (v.line, v.column))
             if direct:  # XNAT fills in the variables it meets outside function arguments (lists included)
                 info["required"] = info["filled"] = True
-        elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
+        elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular \
+                and (direct or not v.path.without_depth().is_singular):
+            # a function argument's depth wildcards are skipped when XNAT reads it (see Run.eval)
             self.when_reached(MANY_AS_ONE, v)
 
     def call(self, c: n.Call):

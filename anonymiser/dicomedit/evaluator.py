@@ -53,7 +53,7 @@ class Run:
             raise self.fail(f"regular expression took longer than {REGEX_TIMEOUT}s", node) from None
 
     # ---- values -------------------------------------------------------------------------
-    def eval(self, node, as_path: bool = False):
+    def eval(self, node, as_path: bool = False, argument: bool = False):
         if isinstance(node, n.Literal):
             return node.value
         if isinstance(node, n.Variable):
@@ -63,9 +63,12 @@ class Run:
         if isinstance(node, n.PathValue):
             if as_path:
                 return node.path
-            if not node.path.is_singular:
+            path = node.path
+            if argument and not path.is_singular and path.without_depth().is_singular:
+                path = path.without_depth()  # XNAT 6.6.0 reads "(3006,0039)[0]/./(3006,0084)" given to a function
+            if not path.is_singular:  # as (3006,0039)[0]/(3006,0084), and fails on it as a plain value
                 raise self.fail(MANY_AS_ONE, node)
-            return self.read(node.path, node)
+            return self.read(path, node)
         if isinstance(node, n.ListValue):  # a list value keeps its tag paths as their text (XNAT 6.6.0)
             return [engine_path_text(i.path) if isinstance(i, n.PathValue) and not as_path else self.eval(i, as_path)
                     for i in node.items]
@@ -89,7 +92,7 @@ class Run:
             return self.variables.get(node.name)
         if isinstance(node, n.ListValue):
             return [self._arg(i, as_path) for i in node.items]
-        return self.eval(node, as_path)
+        return self.eval(node, as_path, argument=True)
 
     def _check_argument_variables(self, node) -> None:
         """XNAT 6.6.0 does not fill in a context variable met only inside function arguments and fails
@@ -281,7 +284,8 @@ class Run:
             if not if_exists:  # nothing; '?=' empties the elements that are there
                 return
             text = ""
-        if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None and len(path.steps) == 1:
+        if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None \
+                and (len(path.steps) == 1 or (len(path.steps) == 2 and path.steps[0].depth == "*")):
             targets = self._first_private_match(path.last.pattern)
         else:
             targets = [t for t in self.resolve(path, node) if t.item is None]

@@ -150,7 +150,8 @@ def _concat(run, a, node):
 
 def java_list(values) -> str:
     """A list value as text, as Java prints a list: ``[a, b]``."""
-    return "[" + ", ".join(java_list(v) if isinstance(v, list) else _text(v) for v in values) + "]"
+    return "[" + ", ".join(java_list(v) if isinstance(v, list) else engine_path_text(v) if isinstance(v, TagPath)
+                           else _text(v) for v in values) + "]"
 
 
 @function("normalizeString", 1, 2)
@@ -178,9 +179,12 @@ def _match(run, a, node):
 def _is_present(run, a, node):
     """True when every argument names an element that is there (XNAT 6.6.0)."""
     from .checks import PRESENT_MANY, assignable
-    if any(not assignable(p) for p in run.paths(a, node)):
-        raise run.fail(PRESENT_MANY, node)
-    return all(run.present(p, node) for p in run.paths(a, node))
+    for path in run.paths(a, node):  # in order: the first absent element ends it, as in XNAT
+        if not assignable(path):
+            raise run.fail(PRESENT_MANY, node)
+        if not run.present(path, node):
+            return False
+    return True
 
 
 @function("valueAt", 1, 1)
@@ -403,7 +407,8 @@ def engine_path_text(path) -> str:
             continue
         p = step.pattern
         text = f'{p.group}"{p.creator}"10{p.element}' if p.creator is not None else p.group + p.element
-        parts.append(text + ("" if step.item is None else f"[{step.item}]"))
+        item = "%" if step.item is None and step is not path.steps[-1] else step.item  # a sequence step: [%]
+        parts.append(text + ("" if item is None else f"[{item}]"))
     return "/".join(parts)
 
 

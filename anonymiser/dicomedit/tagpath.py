@@ -150,6 +150,10 @@ class TagPath:
         """No wildcards of any kind: the path names at most one element per item chain."""
         return all(s.depth is None and not s.pattern.is_wild and s.item != "%" for s in self.steps)
 
+    def without_depth(self) -> "TagPath":
+        """The path without its depth wildcards: how XNAT 6.6.0 reads a path given to a function."""
+        return TagPath(tuple(s for s in self.steps if s.depth is None))
+
     @property
     def last(self) -> Step:
         return self.steps[-1]
