@@ -187,8 +187,13 @@ def _is_present(run, a, node):
     return True
 
 
-@function("valueAt", 1, 1)
+@function("valueAt", 1, 1, paths=True)
 def _value_at(run, a, node):
+    """The element's value; XNAT 6.6.0 fails unless the tag path names one element."""
+    if isinstance(a[0], TagPath):
+        if not a[0].is_singular:
+            raise run.fail("valueAt takes a tag path that names one element (XNAT fails here)", node)
+        return run.read(a[0], node)
     return a[0]
 
 
@@ -250,11 +255,16 @@ def _scale_age(run, a, node):
     """Ages over 89 become 089Y; a birth date more than 89 years (365.24 days each) before the study
     date moves forward by the excess days, everywhere in the data set (XNAT's rule, written anew)."""
     from datetime import date
-    def parse(text):
-        try:
-            return date(int(text[:4]), int(text[4:6] or 1), int(text[6:8] or 1)) if text and len(text) >= 4 else None
-        except ValueError:
+    def parse(text):  # XNAT 6.6.0 reads an 8-character value as yyyyMMdd (failing on a bad one), no other
+        if len(text) != 8:
             return None
+        try:
+            if not text.isdigit():
+                raise ValueError
+            return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            raise run.fail("scalePatientAgeAndDobFromStudyDate: a birth or study date is no day of the calendar "
+                           "(XNAT fails here)", node) from None
     dob, study = parse((run.read_root(0x00100030) or "").strip()), parse((run.read_root(0x00080020) or "").strip())
     if dob is not None and study is None:
         return None  # XNAT stops here: no study date to measure the age from, ages left as they are

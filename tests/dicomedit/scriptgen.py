@@ -155,7 +155,10 @@ class ScriptGenerator:
         if name == "newUID":
             # random: only where the comparison can mask it whole (not inside substring, hashUID, ...)
             return "newUID[]" if depth <= 1 else '"2.25.42"'
-        # a tag path maps its own text (the same UID in every file), a variable or string its value
+        # a tag path maps its own text (the same UID in every file), a variable or string its value;
+        # random like newUID: only where the comparison can mask it whole
+        if depth > 1:
+            return f'"{MAP_PREFIX}.42"'
         key = self.r.choice([self.single_path(), self.string(), self.r.choice(VARIABLES + self.vars or ["subject"])])
         prefix = MAP_PREFIX if self.r.random() < 0.9 else self.r.choice(["1.02", "", "2.25"])
         return f'mapUID[{key}, "{prefix}"]'
@@ -187,6 +190,8 @@ class ScriptGenerator:
         value = self.value()
         if "{" in target:  # a new private element holds the text's bytes, which a 2.25 mask cannot reach
             value = value.replace("newUID[]", '"2.25.1"').replace("new UID", '"2.25.1"')
+            if "mapUID" in value:
+                value = '"2.25.1"'
         return f"{target} {op} {value}"
 
     def action(self) -> str:
