@@ -265,7 +265,8 @@ def _scale_age(run, a, node):
         except ValueError:
             raise run.fail("scalePatientAgeAndDobFromStudyDate: a birth or study date is no day of the calendar "
                            "(XNAT fails here)", node) from None
-    dob, study = parse((run.read_root(0x00100030) or "").strip()), parse((run.read_root(0x00080020) or "").strip())
+    dob = parse((run.read_root(0x00100030) or "").strip())
+    study = parse((run.read_root(0x00080020) or "").strip()) if dob is not None else None  # read after a birth date
     if dob is not None and study is None:
         return None  # XNAT stops here: no study date to measure the age from, ages left as they are
     if dob is not None:
