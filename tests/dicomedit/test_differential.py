@@ -99,7 +99,7 @@ FORMERLY_KNOWN = {
     "collectValues over a sequence wildcard, '+' first":
         ("rtplan.dcm", "(0010,4000) := collectValues[+/(300A,XXXX)]"),
     "mapUID gives a UID under the prefix":
-        ("CT_small.dcm", '(0010,4000) := mapUID["2.25", "1.2.3"]\n(0010,21B0) := mapUID[(0020,000D), "1.2.3"]'),
+        ("CT_small.dcm", '(0010,4000) := mapUID["2.25", "1.2.3"]\n(0010,21B0) := mapUID[(0020,000D), "1.2.840.99"]'),
     "mapUID refuses a prefix that is no UID root":
         ("CT_small.dcm", '(0010,4000) := mapUID[(0020,000D), "1.02.3"]'),
 }
@@ -114,8 +114,8 @@ def test_former_disagreement_now_agrees(differential, reason):
 
 def test_map_uid_is_the_same_for_a_value_across_files_in_both_engines(differential):
     """The engine keeps its map for the life of the JVM (one batch here); SDU for the whole run."""
-    script = ('version "6.6"\nstudy := (0020,000D)\n(0010,4000) := mapUID[study, "1.2.3"]\n'
-              '(0010,21B0) := mapUID[(0020,000D), "1.2.3"]\n')  # a tag path maps its own text, not its value
+    script = ('version "6.6"\nstudy := (0020,000D)\n(0010,4000) := mapUID[study, "1.2.840.99"]\n'
+              '(0010,21B0) := mapUID[(0020,000D), "1.2.840.99"]\n')  # a tag path maps its own text, not its value
     files = input_files()
     engine = differential.oracle.run([(script, files[n], VARIABLES) for n in ("CT_small.dcm", "CT_small.dcm", "rtdose.dcm")])
     from differential import run_sdu
@@ -124,6 +124,6 @@ def test_map_uid_is_the_same_for_a_value_across_files_in_both_engines(differenti
         assert all(status == "ok" for status, _ in results)
         same_study = [str(ds[0x00104000].value) for _, ds in results[:2]]
         fixed = {str(ds[0x001021B0].value) for _, ds in results}
-        assert same_study[0] == same_study[1] and same_study[0].startswith("1.2.3.")
+        assert same_study[0] == same_study[1] and same_study[0].startswith("1.2.840.99.")
         assert len(fixed) == 1  # the path's text maps to one UID in every file
         assert str(results[2][1][0x00104000].value) != same_study[0]  # another study, another UID
