@@ -87,25 +87,36 @@ def creator_of(ds: Dataset, tag: int) -> str | None:
     return None if value is None else value.strip(_WHITESPACE)
 
 
-def visit(ds: Dataset):
+def visit(ds: Dataset, wanted=None):
     """``(target, steps)`` for every element the engine visits, in its order (file meta first,
-    then tag order, depth first); ``steps`` are ``(tag, creator, item)`` from the top."""
+    then tag order, depth first); ``steps`` are ``(tag, creator, item)`` from the top. ``wanted``
+    (a test on the element's own tag) skips elements early; sequences are entered regardless."""
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
         for tag in sorted(int(t) for t in meta.keys()):
-            if tag != 0x00020000:
+            if tag != 0x00020000 and (wanted is None or wanted(tag)):
                 yield Target(meta, tag, fmt_tag(tag)), ((tag, None, None),)
-    yield from _visit(ds, "", ())
+    yield from _visit(ds, "", (), wanted)
 
 
-def _visit(ds: Dataset, prefix: str, above: tuple):
+def _visit(ds: Dataset, prefix: str, above: tuple, wanted):
+    creators: dict = {}
     for tag in sorted(int(t) for t in ds.keys()):
-        creator = creator_of(ds, tag) if tag >> 16 & 1 else None
         if is_sequence(ds, tag):
+            creator = _creator(ds, tag, creators)
             for i, item in enumerate(ds[tag].value or []):
-                yield from _visit(item, f"{prefix}{fmt_tag(tag)}[{i}]/", above + ((tag, creator, i),))
-        else:
-            yield Target(ds, tag, prefix + fmt_tag(tag)), above + ((tag, creator, None),)
+                yield from _visit(item, f"{prefix}{fmt_tag(tag)}[{i}]/", above + ((tag, creator, i),), wanted)
+        elif wanted is None or wanted(tag):
+            yield Target(ds, tag, prefix + fmt_tag(tag)), above + ((tag, _creator(ds, tag, creators), None),)
+
+
+def _creator(ds: Dataset, tag: int, memo: dict) -> str | None:
+    if not tag >> 16 & 1:
+        return None
+    key = tag >> 8 if (tag & 0xFFFF) > 0xFF else tag
+    if key not in memo:
+        memo[key] = creator_of(ds, tag)
+    return memo[key]
 
 
 def text_of(steps: tuple) -> str:
@@ -118,10 +129,22 @@ def text_of(steps: tuple) -> str:
     return "/".join(parts)
 
 
+def _last_tag_test(path: TagPath):
+    """A cheap test on an element's own tag that every match of ``path`` passes."""
+    pattern = path.last.pattern
+    if pattern is None or path.last.item is not None:
+        return lambda tag: False  # a path ending in a sequence item never names a visited element
+    if pattern.creator is None:
+        return pattern.matches_public
+    return lambda tag: bool(tag >> 16 & 1) and pattern.group_matches(tag >> 16) \
+        and pattern._digits_match(pattern.element, tag & 0xFF, 2)
+
+
 def matching(ds: Dataset, paths: list[TagPath]):
     """``(target, steps)`` of every visited element any of ``paths`` matches, in visiting order."""
     regexes = [path_regex(p) for p in paths]
-    for target, steps in visit(ds):
+    tests = [_last_tag_test(p) for p in paths]
+    for target, steps in visit(ds, lambda tag: any(t(tag) for t in tests)):
         text = text_of(steps)
         if any(r.fullmatch(text) for r in regexes):
             yield target, steps

@@ -179,7 +179,8 @@ class Run:
         return self.read_target(targets[0]) if targets else None
 
     def present(self, path: TagPath, node) -> bool:
-        """isPresent: an unknown creator is looked up in the group's first private block (XNAT 6.6.0)."""
+        """isPresent. XNAT 6.6.0 ignores the creator of ``(gggg,{CREATOR}ee)`` here and looks at
+        ``(gggg,10ee)``: the block a creator at (gggg,0010) reserves, whoever the creator is."""
         last = path.last.pattern
         if last.creator is not None:
             container = self.ds
@@ -192,15 +193,7 @@ class Run:
                 if index >= len(items):
                     return False
                 container = items[index]
-            tag = last.concrete(container)
-            if tag is None:
-                group = int(last.group, 16)
-                blocks = sorted(int(t) & 0xFF for t in container.keys()
-                                if int(t) >> 16 == group and 0x10 <= (int(t) & 0xFFFF) <= 0xFF)
-                if not blocks:
-                    return False
-                tag = (group << 16) | (blocks[0] << 8) | int(last.element, 16)
-            return tag in container
+            return (int(last.group, 16) << 16 | 0x1000 | int(last.element, 16)) in container
         return bool(self.resolve(path, node))
 
     def collect(self, paths: list[TagPath], node) -> list[str]:

@@ -126,3 +126,18 @@ def test_map_uid_refuses_a_prefix_that_is_no_uid_root(ct_small):
 @pytest.fixture
 def rtplan_ds():
     return pydicom.dcmread(get_testdata_file("rtplan.dcm"), force=True)
+
+
+def test_is_present_ignores_the_creator_and_looks_at_block_10(ct_small, run):
+    """Seen in NRG's engine on a file whose only group-0009 creator sits at (0009,0012): isPresent
+    [(0009,{ONLY}01)] is false although (0009,1201) is there, and a block created by the script is
+    not looked at either."""
+    for tag in [t for t in ct_small.keys() if t.group == 0x0009]:
+        del ct_small[tag]
+    ct_small.add_new(0x00090012, "LO", "ONLY")
+    ct_small.add_new(0x00091201, "LO", "x")
+    run('isPresent[(0009,{ONLY}01)] ? (0010,4000) := "yes" : (0010,4000) := "no"', ct_small)
+    assert ct_small[0x00104000].value == "no"
+    ct_small.add_new(0x00091001, "LO", "y")  # (0009,1001): block 10, no creator at all
+    run('isPresent[(0009,{ONLY}01)] ? (0010,4000) := "yes" : (0010,4000) := "no"', ct_small)
+    assert ct_small[0x00104000].value == "yes"
