@@ -15,7 +15,7 @@ from sdu.errors import ScriptError
 from . import nodes as n
 from .elements import BINARY_VRS, ValueTypeError, element_str, keyword, write as write_element
 from .checks import ASSIGN_MANY, BARE_ECHO, MANY_AS_ONE, assignable
-from .functions import REGISTRY, engine_path_text
+from .functions import NULL_VALUE, REGISTRY, engine_path_text
 from .enginematch import matching
 from .javaorder import hashmap_order, path_hash
 from .limits import MAX_VALUE_LENGTH, REGEX_TIMEOUT
@@ -248,11 +248,12 @@ class Run:
                 del t.container[t.tag]
                 self.changes.append(Change(t.path, keyword(t.container, t.tag), before, None))
             return
-        if t.item is not None:  # XNAT empties the item and keeps it, so later items keep their numbers
-            item = t.container[t.tag].value[t.item]
-            if not len(item):
+        if t.item is not None:  # XNAT empties the item and keeps it, so later items keep their numbers;
+            item = t.container[t.tag].value[t.item]  # the item's private creator elements stay (XNAT 6.6.0)
+            doomed = [tag for tag in item.keys() if not (tag >> 16 & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF)]
+            if not doomed:
                 return
-            for tag in list(item.keys()):
+            for tag in doomed:
                 del item[tag]
         elif t.tag in t.container:
             del t.container[t.tag]
@@ -279,7 +280,11 @@ class Run:
             text = ""
         if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None \
                 and (len(path.steps) == 1 or (len(path.steps) == 2 and path.steps[0].depth == "*")):
-            targets = self._first_private_match(path.last.pattern)
+            targets = self._first_private_match(path.last.pattern, self.ds, "")
+        elif if_exists and path.last.pattern is not None and path.last.pattern.creator is not None \
+                and all(s.depth is None and not s.pattern.is_wild and isinstance(s.item, int) for s in path.steps[:-1]):
+            item = self._item_at(path)  # the same first match, in the item the path names
+            targets = self._first_private_match(path.last.pattern, *item) if item else []
         else:
             targets = [t for t in self.resolve(path, node) if t.item is None]
             if if_exists:  # '?=' over a wildcard leaves sequences alone
@@ -288,22 +293,35 @@ class Run:
             if not targets and not if_exists and path.is_singular and text is not None:
                 targets = [ensure(self.ds, path)]
             for t in targets:
-                if value is None and t.tag in t.container and _vr(t.container, t.tag) in _NOT_TEXT:
+                if (value is None or value is NULL_VALUE) and t.tag in t.container and _vr(t.container, t.tag) in _NOT_TEXT:
                     raise self.fail(f"{fmt_tag(t.tag)} cannot be emptied from an absent value (XNAT fails here)", node)
                 self.write(t, text)
         except (ValueTypeError, PathError) as exc:
             raise self.fail(str(exc), node) from None
 
-    def _first_private_match(self, pattern) -> list[Target]:
+    def _item_at(self, path: TagPath):
+        """(item, path prefix) the sequence steps of ``path`` name, or None; nothing is created."""
+        container, prefix = self.ds, ""
+        for step in path.steps[:-1]:
+            tag = step.pattern.concrete(container)
+            if tag is None or tag not in container or not is_sequence(container, tag):
+                return None
+            items = container[tag].value or []
+            if step.item >= len(items):
+                return None
+            container, prefix = items[step.item], f"{prefix}{fmt_tag(tag)}[{step.item}]/"
+        return container, prefix
+
+    def _first_private_match(self, pattern, ds: Dataset, prefix: str) -> list[Target]:
         """XNAT 6.6.0's '?=' on ``(gggg,{CREATOR}ee)``: the first element of the group (in tag order)
         whose last two digits match ``ee`` and that is the creator element or lies in its block."""
-        blocks = {block for block, _ in pattern._blocks(self.ds)}
-        for tag in sorted(int(t) for t in self.ds.keys()):
+        blocks = {block for block, _ in pattern._blocks(ds)}
+        for tag in sorted(int(t) for t in ds.keys()):
             if not pattern.group_matches(tag >> 16) or not pattern._digits_match(pattern.element, tag & 0xFF, 2):
                 continue
             low = tag & 0xFFFF
             if (0x10 <= low <= 0xFF and low in blocks) or (low > 0xFF and (low >> 8) in blocks):
-                return [Target(self.ds, tag, fmt_tag(tag))]
+                return [Target(ds, tag, prefix + fmt_tag(tag))]
         return []
 
     # ---- whole-dataset operations ------------------------------------------------------
@@ -386,6 +404,8 @@ _NOT_TEXT = BINARY_VRS | {"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT", 
 def _as_str(v):
     if v is None or isinstance(v, str):
         return v
+    if v is NULL_VALUE:  # hashUID of an absent element: nothing to write, as XNAT does
+        return None
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list):  # XNAT writes a list as Java prints it

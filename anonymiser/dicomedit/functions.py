@@ -64,6 +64,25 @@ def hashed_uid(value: str) -> str:
     return "2.25." + str(int.from_bytes(b, "big"))
 
 
+class _NullValue:
+    """XNAT 6.6.0 has two kinds of nothing: no value at all (``match`` that found nothing: None
+    here) and a value holding null (``hashUID`` of an absent element). Both print as ``null`` in
+    ``format`` and leave an assignment's target alone, but ``equals`` tells them apart."""
+
+    def __str__(self) -> str:
+        return "null"
+
+    def __repr__(self) -> str:
+        return "NULL_VALUE"
+
+
+NULL_VALUE = _NullValue()
+
+
+def _absent(v) -> bool:
+    return v is None or v is NULL_VALUE
+
+
 def _text(v) -> str:
     if isinstance(v, list):
         return java_list(v)
@@ -110,7 +129,7 @@ def _format(run, a, node):
 
 def _present(run, value, node, name):
     """XNAT fails when a string function gets an absent element (the file is refused)."""
-    if value is None:
+    if value is None or value is NULL_VALUE:
         raise run.fail(f"{name} of an absent element", node)
     return _text(value)
 
@@ -157,8 +176,8 @@ def java_list(values) -> str:
 @function("normalizeString", 1, 2)
 def _normalize(run, a, node):
     """Every non-ASCII character becomes the replacement (default ``_``)."""
-    if a[0] is None:
-        return None
+    if _absent(a[0]):
+        return a[0]
     text = _text(a[0])
     replacement = _text(a[1]) if len(a) > 1 else "_"
     return "".join(ch if ord(ch) < 128 else replacement for ch in text)
@@ -166,7 +185,7 @@ def _normalize(run, a, node):
 
 @function("match", 3, 3, regex_args=(1,))
 def _match(run, a, node):
-    if a[0] is None:
+    if _absent(a[0]):
         raise run.fail("match of an absent element", node)
     m = run.search(_text(a[1]), _text(a[0]), node)
     try:
@@ -238,6 +257,8 @@ def _equals(run, a, node):
         return all(isinstance(v, TagPath) for v in a) and _text(a[0]) == str(a[1])
     if a[0] is None or a[1] is None:
         return a[0] is None and a[1] is None
+    if a[0] is NULL_VALUE or a[1] is NULL_VALUE:  # a value holding null equals only its like
+        return a[0] is a[1]
     if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list
         return a[0] == a[1]
     return _text(a[0]) == _text(a[1])
@@ -245,7 +266,7 @@ def _equals(run, a, node):
 
 @function("ismatch", 2, 2, regex_args=(1,))
 def _ismatch(run, a, node):
-    if a[0] is None:
+    if _absent(a[0]):
         raise run.fail("ismatch of an absent element", node)
     return run.fullmatch(_text(a[1]), _text(a[0]), node) is not None
 
@@ -287,7 +308,7 @@ def _scale_age(run, a, node):
 # ---- UIDs ---------------------------------------------------------------------------------
 @function("hashUID", 1, 2)
 def _hash_uid(run, a, node):
-    return None if a[0] is None else hashed_uid(_text(a[0]))
+    return NULL_VALUE if a[0] is None or a[0] is NULL_VALUE else hashed_uid(_text(a[0]))
 
 
 @function("mapUID", 2, 2, paths=True)
@@ -331,7 +352,7 @@ def _date_arg(run, arg, node, vrs: tuple, name: str):
         if vr not in vrs:
             raise run.fail(f"{name} needs an element with VR {' or '.join(vrs)}", node)
         arg = run.read_target(targets[0])
-    if arg is None or str(arg).strip() == "":
+    if _absent(arg) or str(arg).strip() == "":
         raise run.fail(f"{name} of an empty value", node)
     return str(arg), vr
 
@@ -427,7 +448,7 @@ def engine_path_text(path) -> str:
 def _set(run, a, node):
     if isinstance(a[1], TagPath):
         a = [a[0], engine_path_text(a[1])]
-    elif a[1] is None:  # set[] of nothing empties the element
+    elif _absent(a[1]):  # set[] of nothing empties the element
         a = [a[0], ""]
     elif isinstance(a[0], TagPath):
         raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node)

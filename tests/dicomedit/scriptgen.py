@@ -46,7 +46,8 @@ SEQUENCE_PATHS = ["(3006,0020)[0]/(3006,0026)", "(3006,0020)[%]/(3006,0026)", "(
 SEQUENCES = ["(3006,0020)", "(0010,1002)", "(300A,00B0)", "(300C,0002)", "(3006,0039)", "(0008,1140)"]
 ITEMS = ["(3006,0020)[1]", "(0010,1002)[0]", "(300A,0010)[%]"]
 PRIVATE = ["(0009,{GEMS_IDEN_01}02)", "(0019,{GEMS_ACQU_01}XX)", "(0043,{GEMS_PARM_01}1X)", "(0009,{NOBODY}10)",
-           "(0021,{GEMS_RELA_01}15)", "(0009,1002)", "(0019,10XX)", "(0029,{GEMS_IMPS_01}04)"]
+           "(0021,{GEMS_RELA_01}15)", "(0009,1002)", "(0019,10XX)", "(0029,{GEMS_IMPS_01}04)",
+           "(0010,1002)[0]/(0011,{SDU NESTED}10)", "(300A,00B0)[0]/(300B,{SDU NESTED}1X)"]
 WILD = ["(0010,00X0)", "(0008,00#0)", "(0028,010@)", "(0010,XXXX)", "(0020,000X)", "(0008,103X)"]
 # read as values only: file meta, OB, AT, FL, SL and UL elements, as dcm4che 2 turns them into text
 READ_ONLY = ["(0002,0001)", "(0002,0010)", "(0002,0013)", "(0028,0009)", "(0043,{GEMS_PARM_01}28)",
@@ -196,6 +197,8 @@ class ScriptGenerator:
 
     def action(self) -> str:
         r = self.r.random()
+        if r < 0.02:  # file meta elements: XNAT edits them in the same object
+            return self.assignment(self.r.choice(["(0002,0013)", "(0002,0016)"]), self.r.choice([":=", "?="]))
         if r < 0.35:
             return self.assignment(self.single_path(), ":=")
         if r < 0.45:
