@@ -31,6 +31,7 @@ class Run:
         self.script, self.ds, self.context = script, ds, context
         self.variables: dict = dict(context.variables)
         self.assigned: set[str] = set()  # variables the script has set so far
+        self.raw_private: dict = {}  # datasets holding private elements this run wrote as bytes
         self.changes = Changes()
 
     # ---- errors, regexes ----------------------------------------------------------------
@@ -237,6 +238,8 @@ class Run:
         before = self.read_target(t)
         write_element(t.container, t.tag, "" if text is None else str(text),
                       default_charset="SpecificCharacterSet" not in self.ds)
+        if t.tag >> 16 & 1 and (t.tag & 0xFFFF) > 0xFF and t.tag in getattr(t.container, "_sdu_raw_written", ()):
+            self.raw_private[id(t.container)] = t.container
         self.record(t, before, self.read_target(t))
 
     def delete(self, t: Target) -> None:

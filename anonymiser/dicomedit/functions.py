@@ -336,7 +336,7 @@ def _hash_uid_list(run, a, node):
     for target, _ in list(run.engine_match(run.paths(a, node), node)):  # each element once
         old = run.read_target(target)
         if old:
-            run.write(target, "\\".join(hashed_uid(v) if v else v for v in old.split("\\")))
+            run.write(target, "\\".join(hashed_uid(v) for v in old.split("\\")))  # empty values too, as XNAT
 
 
 # ---- dates --------------------------------------------------------------------------------
@@ -490,8 +490,8 @@ def _map_referenced(run, a, node):
         for target, _ in list(run.engine_match([path], node)):
             old = run.read_target(target)
             if old is not None:  # an empty UID gets a new one too
-                run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))
-                                             for v in old.split("\\")))
+                # the whole value is one key, backslashes and all (XNAT 6.6.0)
+                run.write(target, mapping.setdefault(old, "2.25." + str(uuid.uuid4().int)))
 
 
 @function("retainPrivateTags", 0, paths=True)

@@ -63,6 +63,7 @@ class Script:
         run = Run(self, ds, context)
         sop_before = _sop_uid(ds)
         execute_all(run, self.program.statements)
+        _settle_private_vrs(run.raw_private.values())
         _sync_media_storage_uid(ds, sop_before, run.changes)
         return run.changes
 
@@ -84,6 +85,20 @@ class ScriptChain:
             out.extend(changes)
             out.echoes.extend(changes.echoes)
         return out
+
+
+def _settle_private_vrs(datasets) -> None:
+    """dcm4che 2 picks a private element's VR when it writes the file, from the creator its block
+    has then: a block whose creator the script changed or blanked gets UN (as XNAT writes it)."""
+    from pydicom.dataelem import RawDataElement
+    from .elements import _private_vr
+    for ds in datasets:
+        for tag in list(getattr(ds, "_sdu_raw_written", ())):
+            raw = ds.get_item(tag) if tag in ds else None
+            if isinstance(raw, RawDataElement):
+                vr = _private_vr(ds, tag)
+                if vr != raw.VR:
+                    ds._dict[raw.tag] = raw._replace(VR=vr)
 
 
 def _sop_uid(ds: Dataset) -> str | None:

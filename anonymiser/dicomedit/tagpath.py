@@ -121,7 +121,21 @@ class TagPattern:
             return (g << 16) | (block << 8) | int(self.element, 16)
         if not create:
             return None
-        return int(ds.private_block(group, self.creator, create=True).get_tag(int(self.element, 16)))
+        # dcm4che 2 reserves the first slot (gggg,0010..00FF) that is absent or holds an empty creator
+        for slot in range(0x10, 0x100):
+            tag = (group << 16) | slot
+            if tag not in ds:
+                ds.add_new(tag, "LO", self.creator)
+                break
+            value = ds[tag].value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if value is None or (isinstance(value, str) and not value.strip(" \0")):
+                ds[tag].value = self.creator
+                break
+        else:
+            raise PathError("no free private block left in the group")
+        return (group << 16) | (slot << 8) | int(self.element, 16)
 
 
 @dataclass(frozen=True)
