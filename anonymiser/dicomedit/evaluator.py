@@ -296,7 +296,8 @@ class Run:
             if not targets and not if_exists and path.is_singular and text is not None:
                 targets = [ensure(self.ds, path)]
             for t in targets:
-                if (value is None or value is NULL_VALUE) and t.tag in t.container and _vr(t.container, t.tag) in _NOT_TEXT:
+                if (value is None or value is NULL_VALUE) and t.tag in t.container and (
+                        _vr(t.container, t.tag) in _NOT_TEXT or _script_private(t.container, t.tag)):
                     raise self.fail(f"{fmt_tag(t.tag)} cannot be emptied from an absent value (XNAT fails here)", node)
                 self.write(t, text)
         except (ValueTypeError, PathError) as exc:
@@ -392,6 +393,11 @@ class Run:
     def edit_pixels(self, edit) -> None:
         description = edit(self.ds)
         self.changes.append(Change("(7FE0,0010)", "PixelData", "<pixel data>", f"<pixel data: {description}>"))
+
+
+def _script_private(ds, tag) -> bool:
+    """A private element this run created: dcm4che 2 holds it as UN bytes until the file is written."""
+    return bool(tag >> 16 & 1) and (tag & 0xFFFF) > 0xFF and tag in getattr(ds, "_sdu_raw_written", ())
 
 
 def _vr(ds, tag):

@@ -448,7 +448,11 @@ def engine_path_text(path) -> str:
 def _set(run, a, node):
     if isinstance(a[1], TagPath):
         a = [a[0], engine_path_text(a[1])]
-    elif _absent(a[1]):  # set[] of nothing empties the element
+    elif _absent(a[1]):  # set[] of nothing empties the element, and fails on a new private one (XNAT 6.6.0)
+        if not isinstance(a[0], TagPath):
+            path = run.path_from_string(_text(a[0]), node, strict=True)
+            if path.is_private and not run.resolve(path, node):
+                raise run.fail("set of nothing to a private element that is not there (XNAT fails here)", node)
         a = [a[0], ""]
     elif isinstance(a[0], TagPath):
         raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node)

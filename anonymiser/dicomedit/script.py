@@ -62,9 +62,12 @@ class Script:
                               path=self.name, line=line, column=column)
         run = Run(self, ds, context)
         sop_before = _sop_uid(ds)
+        meta = getattr(ds, "file_meta", None)
+        syntax_before = str(meta.TransferSyntaxUID) if meta is not None and "TransferSyntaxUID" in meta else None
         execute_all(run, self.program.statements)
         _settle_private_vrs(run.raw_private.values())
         _sync_media_storage_uid(ds, sop_before, run.changes)
+        _settle_file_meta(ds, syntax_before, run.changes)
         return run.changes
 
 
@@ -99,6 +102,25 @@ def _settle_private_vrs(datasets) -> None:
                 vr = _private_vr(ds, tag)
                 if vr != raw.VR:
                     ds._dict[raw.tag] = raw._replace(VR=vr)
+
+
+EXPLICIT_LE = "1.2.840.10008.1.2.1"
+
+
+def _settle_file_meta(ds: Dataset, syntax_before: str | None, changes: Changes) -> None:
+    """What XNAT's writer does with file meta a script touched: with its transfer syntax emptied or
+    deleted, the file is written Explicit VR Little Endian; (0002,0002) follows SOPClassUID."""
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        return
+    if syntax_before and not str(meta.get("TransferSyntaxUID", "") or "").strip():
+        meta.TransferSyntaxUID = EXPLICIT_LE
+        changes.append(Change(fmt_tag(0x00020010), "TransferSyntaxUID", None, EXPLICIT_LE))
+    if "MediaStorageSOPClassUID" in meta and "SOPClassUID" in ds and str(ds.SOPClassUID).strip() \
+            and str(meta.MediaStorageSOPClassUID) != str(ds.SOPClassUID):
+        before = str(meta.MediaStorageSOPClassUID)
+        meta.MediaStorageSOPClassUID = str(ds.SOPClassUID)
+        changes.append(Change(fmt_tag(0x00020002), "MediaStorageSOPClassUID", before, str(ds.SOPClassUID)))
 
 
 def _sop_uid(ds: Dataset) -> str | None:
