@@ -1,11 +1,15 @@
 """A seeded generator of random, syntactically valid DicomEdit 6 scripts over the whole language.
 
-Statements (assign, assign-if-exists, delete, variables, echo, describe, export,
-removeAllPrivateTags, function statements), conditionals (``?:`` and if/elseif/else) with every
-operator and the boolean functions, every function of DicomEdit 6.6.0 that does not need XNAT's
-database, tag paths with digit wildcards, item and sequence wildcards, private tags by creator
-and sequences. The tags are those of pydicom's CT, MR and RT test files (present, absent,
-private, nested) so that scripts both hit and miss.
+Statements (assign, assign-if-exists, delete, variables, echo with and without a value, describe
+with a text or hidden/const/immutable, export, removeAllPrivateTags, function statements),
+conditionals (``?:`` and if/elseif/else) with every operator and the boolean functions, every
+function of DicomEdit 6.6.0 that does not need XNAT's database (``collectValues`` over wildcards,
+several paths, strings and lists; ``mapUID`` with paths, strings and variables), tag paths with
+digit wildcards, item and depth wildcards anywhere in a path (``+`` first and after a tag), private
+tags by creator at the top and in sequence items, file meta elements as targets, values read
+from OB, AT, FL, SL and UL elements and file meta, numbers, lists and ``new UID`` as values, comments,
+blank lines and continued lines. The tags are those of pydicom's CT, MR and RT test files
+(present, absent, private, nested) so that scripts both hit and miss.
 
 Left out on purpose (each with the reason):
 - ``lookup``: XNAT keeps lookup tables in its database; the engine here has none.
@@ -13,14 +17,15 @@ Left out on purpose (each with the reason):
 - ``alterPixels``: decodes and rewrites pixel data; covered by its own tests.
 - ``newUID``, ``mapUID``: random; used where a value can be masked whole (the comparison accepts
   any random UID on both sides), not inside substring/hashUID/... nor in new private elements
-  (bytes). ``mapUID`` takes one prefix: the engine keeps the first prefix a value met, JVM-wide.
+  (bytes). ``mapUID`` mostly takes one prefix: the first prefix a value meets wins, JVM-wide in
+  the engine and process-wide in SDU, and both see the same runs in the same order.
 - functions XNAT 1.8.10 lacks (``urlEncode``, ``getURLParam``, ``shiftTimeByIncrement``): refused
   at load by SDU, failed at run time by the engine; tested in test_functions.py.
 - paths ending in a wildcard (``-(3006,0020)/*``; the engine reads them as every element below):
   SDU refuses them; a ``?`` step: a syntax error in both.
-- ``mapUID``, collectValues over wildcards
-  or several paths: known disagreements, each a case in
-  test_differential.py's KNOWN (expected to fail until SDU follows the engine there).
+- the known differences in anonymiser/dicomedit/README.md: private elements created by creator in
+  a sequence item other than the first, ``shiftDateTimeSequenceByIncrement`` over elements that are
+  not dates, ``retainPrivateTags`` with a depth wildcard before a private pattern.
 - variables named ``x``/``X``: the engine's lexer reads them as a hex wildcard.
 """
 from __future__ import annotations
