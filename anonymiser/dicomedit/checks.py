@@ -17,8 +17,13 @@ class _Checker:
         self.vars: dict[str, dict] = {}
         self.in_calls: list = []
         self.reached: list = []  # (line, column, reason): XNAT fails a file when it reaches these
+        self.guarded = 0  # > 0 inside a branch: a statement there runs for some files only
 
-    def when_reached(self, msg, node):
+    def when_reached(self, msg, node, certain=True):
+        """XNAT fails a file that reaches ``node``. A statement every file reaches fails every file:
+        refused now, before any file is written; one in a branch fails the files that take it."""
+        if certain and not self.guarded:
+            self.fail(msg, node)
         self.reached.append((node.line, node.column, msg))
 
     def fail(self, msg, node):
@@ -67,15 +72,22 @@ class _Checker:
             self.var(s.name)["export_field"] = s.field
         elif isinstance(s, n.Conditional):
             self.condition(s.condition)
+            self.guarded += 1
             self.statement(s.then)
             if s.otherwise is not None:
                 self.statement(s.otherwise)
+            self.guarded -= 1
         elif isinstance(s, n.If):
-            for cond, body in s.branches:
+            for i, (cond, body) in enumerate(s.branches):
+                self.guarded += i > 0  # an elseif condition is tested only when those before it fail
                 self.condition(cond)
+                self.guarded += 1
                 self.statements(body)
+                self.guarded -= 1 + (i > 0)
             if s.otherwise is not None:
+                self.guarded += 1
                 self.statements(s.otherwise)
+                self.guarded -= 1
 
     def condition(self, c):
         if isinstance(c, n.BoolCall):
@@ -119,7 +131,8 @@ class _Checker:
         if c.name == "isPresent":
             for arg in c.args:
                 if isinstance(arg, n.PathValue) and not assignable(arg.path):
-                    self.when_reached(PRESENT_MANY, arg)
+                    # isPresent stops at the first absent element: only the first argument is sure to be read
+                    self.when_reached(PRESENT_MANY, arg, certain=arg is c.args[0])
         for index in spec.regex_args:
             if index < len(c.args) and isinstance(c.args[index], n.Literal):
                 compile_regex(c.args[index].value, c.args[index], self.name)

@@ -99,3 +99,13 @@ def test_a_script_without_version_is_refused_the_same_way_by_check_and_anonymise
     assert not list(out.rglob("*.dcm"))  # refused before any file is written
     path.write_text('version "6.6"\n-(0010,0010)\n')
     assert CliRunner().invoke(cli, ["script", "check", str(path)]).exit_code == 0
+
+
+def test_check_lists_statements_xnat_fails_a_file_on_when_reached(tmp_path):
+    path = _write(tmp_path, 'version "6.6"\n(0008,0060) = "CT" ? (0010,00X0) := "x"\n')
+    result = CliRunner().invoke(cli, ["script", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: line 2, column 21" in result.output and "':=' assigns one element" in result.output
+    path.write_text('version "6.6"\n(0010,00X0) := "x"\n')  # every file reaches it: refused outright
+    result = CliRunner().invoke(cli, ["script", "check", str(path)])
+    assert result.exit_code == 6 and "line 2" in result.output

@@ -72,6 +72,7 @@ def test_script_pickles_for_worker_processes():
 @pytest.mark.parametrize("text, line, column, words", [
     ('version "6.6"\n(0010,0010) := \n', 2, 16, "expected"),
     ('version "6.6"\n(0010,0010) = "x" ? \n', 2, 21, "expected"),
+    ('version "6.6"\n(0010,0010) := */(0010,0020)\n', 2, 16, "wildcards"),  # every file would fail on it
     ('version "6.6"\n(0010,001) := "x"\n', 2, 1, "four element digits"),
     ('version "6.6"\n\n  (0010,0010) := frobnicate[(0010,0010)]\n', 3, 18, "unknown function 'frobnicate'"),
     ('version "6.6"\n(0008,0080) := getURL["http://example.org/x"]\n', 2, 16, "network"),

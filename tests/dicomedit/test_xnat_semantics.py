@@ -147,9 +147,12 @@ def test_private_tags_need_a_creator_and_string_paths_are_plain(ct_small, run):
 
 
 def test_assigning_to_a_wildcard_path_fails_each_file_that_reaches_it(ct_small):
-    """XNAT 6.6.0 accepts the script and fails the file when the statement runs (not in a branch not taken)."""
+    """XNAT 6.6.0 fails every file on it: refused at load; in a branch, it fails the files that take it."""
     for target in ("(0010,00X0)", "*/(0010,0020)", "(0010,1002)[%]/(0010,0020)", "(0010,1002)/(0010,0020)"):
-        script = load_script(f'version "6.6"\n\n{target} := "x"')
+        with pytest.raises(ScriptError) as info:
+            load_script(f'version "6.6"\n\n{target} := "x"')
+        assert info.value.line == 3
+        script = load_script(f'version "6.6"\n\ntrue[] ? {target} := "x"')
         assert [(line, reason[:14]) for line, _, reason in script.program.reached_errors] == [(3, "':=' assigns o")]
         with pytest.raises(ScriptError) as info:
             script.apply(ct_small, ScriptContext())
