@@ -105,7 +105,7 @@ def test_check_lists_statements_xnat_fails_a_file_on_when_reached(tmp_path):
     path = _write(tmp_path, 'version "6.6"\n(0008,0060) = "CT" ? (0010,00X0) := "x"\n')
     result = CliRunner().invoke(cli, ["script", "check", str(path)])
     assert result.exit_code == 0, result.output
-    assert "warning: line 2, column 21" in result.output and "':=' assigns one element" in result.output
+    assert "warning: line 2, column 22" in result.output and "':=' assigns one element" in result.output
     path.write_text('version "6.6"\n(0010,00X0) := "x"\n')  # every file reaches it: refused outright
     result = CliRunner().invoke(cli, ["script", "check", str(path)])
     assert result.exit_code == 6 and "line 2" in result.output
