@@ -259,8 +259,8 @@ def _equals(run, a, node):
         return a[0] is None and a[1] is None
     if a[0] is NULL_VALUE or a[1] is NULL_VALUE:  # a value holding null equals only its like
         return a[0] is a[1]
-    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list
-        return a[0] == a[1]
+    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list, never an empty one
+        return isinstance(a[0], list) and bool(a[0]) and a[0] == a[1]
     return _text(a[0]) == _text(a[1])
 
 

@@ -166,8 +166,9 @@ class ScriptGenerator:
         if depth > 1:
             return f'"{MAP_PREFIX}.42"'
         key = self.r.choice([self.single_path(), self.string(), self.r.choice(VARIABLES + self.vars or ["subject"])])
-        prefix = MAP_PREFIX if self.r.random() < 0.9 else self.r.choice(["1.02", "", "2.25"])
-        return f'mapUID[{key}, "{prefix}"]'
+        if self.r.random() < 0.1:  # a prefix that is no UID root fails when the value is new: a value no run met
+            return f'mapUID["unmet {self.r.randrange(10**9)}", "{self.r.choice(["1.02", ""])}"]'
+        return f'mapUID[{key}, "{MAP_PREFIX}"]'
 
     # ---- conditions ----------------------------------------------------------------------
     def condition(self, depth: int = 0) -> str:
