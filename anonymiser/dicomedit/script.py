@@ -108,11 +108,15 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 
 
 def _settle_file_meta(ds: Dataset, syntax_before: str | None, changes: Changes) -> None:
-    """What XNAT's writer does with file meta a script touched: with its transfer syntax emptied or
-    deleted, the file is written Explicit VR Little Endian; (0002,0002) follows SOPClassUID."""
+    """What XNAT's writer does with file meta a script touched: text without its outer spaces; with
+    its transfer syntax emptied or deleted, the file is written Explicit VR Little Endian;
+    (0002,0002) follows SOPClassUID."""
     meta = getattr(ds, "file_meta", None)
     if meta is None:
         return
+    for elem in meta:  # XNAT's writer makes the file meta anew from trimmed text
+        if isinstance(elem.value, str) and elem.value != elem.value.strip(" "):
+            elem.value = elem.value.strip(" ")
     if syntax_before and not str(meta.get("TransferSyntaxUID", "") or "").strip():
         meta.TransferSyntaxUID = EXPLICIT_LE
         changes.append(Change(fmt_tag(0x00020010), "TransferSyntaxUID", None, EXPLICIT_LE))

@@ -195,10 +195,10 @@ class ScriptGenerator:
     # ---- statements ----------------------------------------------------------------------
     def assignment(self, target: str, op: str) -> str:
         value = self.value()
-        if "{" in target:  # a new private element holds the text's bytes, which a 2.25 mask cannot reach
+        if "{" in target:  # a new private element holds the text's bytes, which a 2.25 mask cannot reach:
             value = value.replace("newUID[]", '"2.25.1"').replace("new UID", '"2.25.1"')
-            if "mapUID" in value:
-                value = '"2.25.1"'
+            if "mapUID" in value or ("(" in value and self.r.random() < 0.5):  # nor a UID read from an element
+                value = self.string()
         return f"{target} {op} {value}"
 
     def action(self) -> str:
