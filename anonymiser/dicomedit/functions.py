@@ -450,9 +450,14 @@ def _set(run, a, node):
         a = [a[0], engine_path_text(a[1])]
     elif _absent(a[1]):  # set[] of nothing empties the element, and fails on a new private one (XNAT 6.6.0)
         if not isinstance(a[0], TagPath):
+            from .evaluator import _NOT_TEXT, _script_private, _vr
             path = run.path_from_string(_text(a[0]), node, strict=True)
-            if path.is_private and not run.resolve(path, node):
+            found = run.resolve(path, node)
+            if path.is_private and not found:
                 raise run.fail("set of nothing to a private element that is not there (XNAT fails here)", node)
+            if any(t.item is None and t.tag in t.container and (_vr(t.container, t.tag) in _NOT_TEXT
+                                                               or _script_private(t.container, t.tag)) for t in found):
+                raise run.fail("set of nothing to a binary or numeric element (XNAT fails here)", node)
         a = [a[0], ""]
     elif isinstance(a[0], TagPath):
         raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node)
