@@ -408,8 +408,8 @@ def _shift_targets(run, paths, seconds, node, name, strict=False):
             if value is None or value.strip() == "":
                 continue  # XNAT skips an empty date
             vr = target.container[target.tag].VR
-            if vr not in ("DA", "DT"):
-                raise run.fail(f"{name} shifts DA and DT elements", node)
+            # both go by the text, whatever the VR (XNAT 6.6.0): an LO holding 20200101 is shifted,
+            # and a TM such as 150031 reads as a date with month 31 and fails
             try:
                 run.write(target, _shift_value(value, vr, seconds))
             except DateError as exc:

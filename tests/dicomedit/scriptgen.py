@@ -24,8 +24,8 @@ Left out on purpose (each with the reason):
 - paths ending in a wildcard (``-(3006,0020)/*``; the engine reads them as every element below):
   SDU refuses them; a ``?`` step: a syntax error in both.
 - the known differences in anonymiser/dicomedit/README.md: private elements created by creator in
-  a sequence item other than the first, ``shiftDateTimeSequenceByIncrement`` over elements that are
-  not dates, ``retainPrivateTags`` with a depth wildcard before a private pattern.
+  a sequence item other than the first, ``retainPrivateTags`` with a depth wildcard before a
+  private pattern.
 - variables named ``x``/``X``: the engine's lexer reads them as a hex wildcard.
 """
 from __future__ import annotations
@@ -256,7 +256,8 @@ class ScriptGenerator:
         if name == "set":
             return f'set["{self.single_path()}", {self.value()}]'
         if name == "shiftDateTimeSequenceByIncrement":
-            return f'shiftDateTimeSequenceByIncrement["{self.r.choice([-3600, 86400])}", "{self.r.choice(DATES)}"]'
+            target = self.r.choice(DATES + ["(0008,XXXX)", "*/(0008,XXXX)", "+/(300A,XXXX)", "(0010,00X0)"])
+            return f'shiftDateTimeSequenceByIncrement["{self.r.choice([-3600, 86400])}", "{target}"]'
         if name == "shiftDateTimeListByIncrement":
             return (f'shiftDateTimeListByIncrement["{self.r.choice([-1, 2])}", "days", '
                     f'"{self.r.choice(DATES)}"]')
