@@ -345,8 +345,9 @@ class Run:
     def retain_private(self, paths: list[TagPath]) -> None:
         keep = set()
         # XNAT 6.6.0 keeps a creator element (gggg,00bb) when a path (gggg,{CREATOR}ee) names it
-        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10)
-        named = [p.last.pattern for p in paths if p.last.pattern.creator is not None]
+        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10), at
+        # the depth the path names (matched as the engine matches, see enginematch)
+        named = {(id(t.container), t.tag) for t, _ in matching(self.ds, paths)}
         for path in paths:
             for t in resolve(self.ds, path):
                 keep.add((id(t.container), t.tag))
@@ -358,8 +359,7 @@ class Run:
             for tag in private:
                 if 0x10 <= (tag & 0xFFFF) <= 0xFF and tag in ds:
                     block = (tag & 0xFFFF0000) | ((tag & 0xFF) << 8)
-                    kept = any(pat.creator == (element_str(ds, tag) or "").strip() and pat.group_matches(tag >> 16)
-                               and pat._digits_match(pat.element, tag & 0xFF, 2) for pat in named)
+                    kept = (id(ds), tag) in named
                     if not kept and not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
