@@ -24,7 +24,8 @@ Left out on purpose (each with the reason):
 - paths ending in a wildcard (``-(3006,0020)/*``; the engine reads them as every element below):
   SDU refuses them; a ``?`` step: a syntax error in both.
 - the known differences in anonymiser/dicomedit/README.md: private elements created by creator in
-  a sequence item other than the first, ``retainPrivateTags`` over a block holding OB elements.
+  a sequence item other than the first, ``retainPrivateTags`` over a block holding OB elements
+  or private elements the script made (XNAT rewrites what it keeps through its text).
 - variables named ``x``/``X``: the engine's lexer reads them as a hex wildcard.
 """
 from __future__ import annotations
@@ -248,7 +249,7 @@ class ScriptGenerator:
                                                             "(3006,0010)/*/(0008,1155)"])
                                              for _ in range(self.r.randint(1, 2))) + "]"
         if name == "retainPrivateTags":
-            return "retainPrivateTags[" + ", ".join(self.r.choice([p for p in PRIVATE if "{" in p]
+            return "retainPrivateTags[" + ", ".join(self.r.choice([p for p in PRIVATE if "{" in p and "NESTED" not in p]
                                                                   + ["*/(0009,{GEMS_IDEN_01}XX)", "+/(0019,{GEMS_ACQU_01}XX)"])
                                                    for _ in range(self.r.randint(1, 2))) + "]"
         if name == "delete":
