@@ -63,7 +63,7 @@ def anonymise_dataset(path: Path, rel: str, settings: Settings) -> FileOutcome:
                      "site": o.site_id, "modalityLabel": str(ds.get("Modality", "")).lower()}
         lookup = partial(_linkage_lookup, settings)
         for script in _scripts(o.scripts):
-            changes += len(script.apply(ds, ScriptContext(variables=variables, lookup=lookup)))
+            changes += len(script.apply(ds, ScriptContext(variables=variables, lookup=lookup, hash_key=settings.key)))
 
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
         raise AnonymisationError(

@@ -16,6 +16,15 @@ class _Checker:
         self.version: str | None = None
         self.vars: dict[str, dict] = {}
         self.in_calls: list = []
+        self.reached: list = []  # (line, column, reason): XNAT fails a file when it reaches these
+        self.guarded = 0  # > 0 inside a branch: a statement there runs for some files only
+
+    def when_reached(self, msg, node, certain=True):
+        """XNAT fails a file that reaches ``node``. A statement every file reaches fails every file:
+        refused now, before any file is written; one in a branch fails the files that take it."""
+        if certain and not self.guarded:
+            self.fail(msg, node)
+        self.reached.append((node.line, node.column, msg))
 
     def fail(self, msg, node):
         raise ScriptError(msg, path=self.name, line=node.line, column=node.column)
@@ -37,9 +46,8 @@ class _Checker:
                 self.fail("unsupported DicomEdit version (XNAT 1.8.10 runs \"6.0\" to \"6.6\")", s)
             self.version = s.version
         elif isinstance(s, n.Assign):
-            if not s.if_exists and not _assignable(s.path):
-                self.fail("':=' assigns one element: a tag path with wildcards, or a sequence step without an "
-                          "item number, is an error in XNAT (use '?=' to change every element it names)", s)
+            if not s.if_exists and not assignable(s.path):
+                self.when_reached(ASSIGN_MANY, s)
             self.value(s.value, direct=True)
         elif isinstance(s, n.Initialize):
             self.value(s.value, direct=True)
@@ -48,6 +56,8 @@ class _Checker:
             self.call(s)
         elif isinstance(s, n.Echo) and s.value is not None:
             self.value(s.value, direct=True)
+        elif isinstance(s, n.Echo):
+            self.when_reached(BARE_ECHO, s)
         elif isinstance(s, n.Describe):
             v = self.var(s.name)
             v["required"] = True
@@ -62,15 +72,22 @@ class _Checker:
             self.var(s.name)["export_field"] = s.field
         elif isinstance(s, n.Conditional):
             self.condition(s.condition)
+            self.guarded += 1
             self.statement(s.then)
             if s.otherwise is not None:
                 self.statement(s.otherwise)
+            self.guarded -= 1
         elif isinstance(s, n.If):
-            for cond, body in s.branches:
+            for i, (cond, body) in enumerate(s.branches):
+                self.guarded += i > 0  # an elseif condition is tested only when those before it fail
                 self.condition(cond)
+                self.guarded += 1
                 self.statements(body)
+                self.guarded -= 1 + (i > 0)
             if s.otherwise is not None:
+                self.guarded += 1
                 self.statements(s.otherwise)
+                self.guarded -= 1
 
     def condition(self, c):
         if isinstance(c, n.BoolCall):
@@ -86,16 +103,18 @@ class _Checker:
         if isinstance(v, n.Call):
             self.call(v)
         elif isinstance(v, n.ListValue):
-            for item in v.items:
-                self.value(item, path_ok)
+            for item in v.items:  # a list keeps its tag paths (as text, or as paths for a function)
+                self.value(item, path_ok=True)
         elif isinstance(v, n.Variable):
             info = self.var(v.name)
             info["referenced"] = True
             info.setdefault("where", (v.line, v.column))
             if direct:  # XNAT fills in the variables it meets outside function arguments (lists included)
                 info["required"] = info["filled"] = True
-        elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular:
-            self.fail("a tag path with wildcards names many elements and cannot be used as one value", v)
+        elif isinstance(v, n.PathValue) and not path_ok and not v.path.is_singular \
+                and (direct or not v.path.without_depth().is_singular):
+            # a function argument's depth wildcards are skipped when XNAT reads it (see Run.eval)
+            self.when_reached(MANY_AS_ONE, v)
 
     def call(self, c: n.Call):
         spec = REGISTRY.get(c.name)
@@ -111,8 +130,9 @@ class _Checker:
             self.value(arg, path_ok=spec.paths)
         if c.name == "isPresent":
             for arg in c.args:
-                if isinstance(arg, n.PathValue) and not _assignable(arg.path):
-                    self.fail("isPresent takes tag paths that name one element (no wildcards)", arg)
+                if isinstance(arg, n.PathValue) and not assignable(arg.path):
+                    # isPresent stops at the first absent element: only the first argument is sure to be read
+                    self.when_reached(PRESENT_MANY, arg, certain=arg is c.args[0])
         for index in spec.regex_args:
             if index < len(c.args) and isinstance(c.args[index], n.Literal):
                 compile_regex(c.args[index].value, c.args[index], self.name)
@@ -120,7 +140,16 @@ class _Checker:
             spec.check(c, self.fail)
 
 
-def _assignable(path) -> bool:
+#: Statements XNAT 6.6.0 accepts in a script but fails on, for the file at hand, when it reaches them
+#: (SDU fails that file too; ``sdu script check`` lists them).
+BARE_ECHO = "echo without a value (XNAT fails here)"
+ASSIGN_MANY = ("':=' assigns one element: a tag path with wildcards, or a sequence step without an item number, "
+               "is an error in XNAT (use '?=' to change every element it names)")
+PRESENT_MANY = "isPresent takes tag paths that name one element (no wildcards; XNAT fails here)"
+MANY_AS_ONE = "a tag path with wildcards names many elements and cannot be used as one value (XNAT fails here)"
+
+
+def assignable(path) -> bool:
     """One element: no digit wildcards, no depth wildcards, an item number on every sequence step."""
     steps = path.steps
     return all(s.depth is None and not s.pattern.is_wild and (s is steps[-1] or isinstance(s.item, int))
@@ -139,4 +168,5 @@ def check_program(statements: tuple, name: str | None) -> n.Program:
                               required=v.get("required", False), filled=v.get("filled", False),
                               where=v.get("where"))
             for k, v in checker.vars.items()}
-    return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info)
+    return n.Program(statements=statements, version=checker.version, statement_count=checker.count, variables=info,
+                     reached_errors=tuple(checker.reached))

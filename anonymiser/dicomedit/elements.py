@@ -1,6 +1,9 @@
 """Reading and writing one element as DicomEdit sees it: a string, values joined by ``\\``."""
 from __future__ import annotations
 
+import math
+import struct
+
 from pydicom.datadict import dictionary_VR, keyword_for_tag, private_dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
@@ -26,8 +29,41 @@ def _scalar(v) -> str:
     return str(v)
 
 
+def java_float_text(value: float, single: bool) -> str:
+    """``Float.toString``/``Double.toString``: the shortest digits that read back as the same
+    float (32-bit for FL), plain from 10^-3 to 10^7, else ``1.5E-4``; always a digit after the point."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if single:
+        value = struct.unpack("<f", struct.pack("<f", value))[0]
+    if value == 0:
+        return "-0.0" if math.copysign(1, value) < 0 else "0.0"
+    for precision in range(1, 18):
+        text = f"{value:.{precision - 1}e}"
+        back = float(text)
+        if single:
+            back = struct.unpack("<f", struct.pack("<f", back))[0]
+        if back == value:
+            break
+    mantissa, exponent = text.split("e")
+    sign = "-" if mantissa.startswith("-") else ""
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0") or "0"
+    exponent = int(exponent)
+    if 1e-3 <= abs(value) < 1e7:
+        if exponent >= 0:
+            whole, frac = digits[:exponent + 1].ljust(exponent + 1, "0"), digits[exponent + 1:]
+        else:
+            whole, frac = "0", "0" * (-exponent - 1) + digits
+        return f"{sign}{whole}.{frac or '0'}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
+
+
 def element_str(ds: Dataset, tag: int) -> str | None:
-    """The element's value as one string (``None`` when absent or a sequence)."""
+    """The element's value as one string (``None`` when absent or a sequence), as dcm4che 2
+    gives it to the engine: OB as hex bytes ``00\\01``, OW as unsigned 16-bit numbers, AT as
+    ``0020000D``, FL and FD as Java prints a float."""
     if tag not in ds:
         return None
     if tag in getattr(ds, "_sdu_raw_written", ()):  # bytes this run wrote: read them as text
@@ -41,6 +77,17 @@ def element_str(ds: Dataset, tag: int) -> str | None:
     value = elem.value
     if value is None:
         return ""
+    if elem.VR in ("OB", "OW") and isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+        if elem.VR == "OB":
+            return "\\".join(f"{b:02X}" for b in data)
+        return "\\".join(str(v) for v in struct.unpack(f"<{len(data) // 2}H", data[:len(data) // 2 * 2]))
+    if elem.VR == "AT":
+        tags = value if isinstance(value, (MultiValue, list, tuple)) else [value]
+        return "\\".join(f"{int(t):08X}" for t in tags)
+    if elem.VR in ("FL", "FD"):
+        floats = value if isinstance(value, (MultiValue, list, tuple)) else [value]
+        return "\\".join(java_float_text(float(v), elem.VR == "FL") for v in floats)
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1").rstrip("\0 ")
     if isinstance(value, (MultiValue, list, tuple)):

@@ -14,7 +14,10 @@ from sdu.errors import ScriptError
 
 from . import nodes as n
 from .elements import BINARY_VRS, ValueTypeError, element_str, keyword, write as write_element
-from .functions import REGISTRY
+from .checks import ASSIGN_MANY, BARE_ECHO, MANY_AS_ONE, assignable
+from .functions import NULL_VALUE, REGISTRY, engine_path_text
+from .enginematch import matching
+from .javaorder import hashmap_order, path_hash
 from .limits import MAX_VALUE_LENGTH, REGEX_TIMEOUT
 from .model import Change, Changes, ScriptContext
 from .parser import parse_path
@@ -28,6 +31,7 @@ class Run:
         self.script, self.ds, self.context = script, ds, context
         self.variables: dict = dict(context.variables)
         self.assigned: set[str] = set()  # variables the script has set so far
+        self.raw_private: dict = {}  # datasets holding private elements this run wrote as bytes
         self.changes = Changes()
 
     # ---- errors, regexes ----------------------------------------------------------------
@@ -50,7 +54,7 @@ class Run:
             raise self.fail(f"regular expression took longer than {REGEX_TIMEOUT}s", node) from None
 
     # ---- values -------------------------------------------------------------------------
-    def eval(self, node, as_path: bool = False):
+    def eval(self, node, as_path: bool = False, argument: bool = False):
         if isinstance(node, n.Literal):
             return node.value
         if isinstance(node, n.Variable):
@@ -58,9 +62,17 @@ class Run:
                 raise self.fail(f"variable '{node.name}' has no value (not set by the script or the context)", node)
             return self.variables[node.name]
         if isinstance(node, n.PathValue):
-            return node.path if as_path else self.read(node.path, node)
-        if isinstance(node, n.ListValue):
-            return [self.eval(i, as_path) for i in node.items]
+            if as_path:
+                return node.path
+            path = node.path
+            if argument and not path.is_singular and path.without_depth().is_singular:
+                path = path.without_depth()  # XNAT 6.6.0 reads "(3006,0039)[0]/./(3006,0084)" given to a function
+            if not path.is_singular:  # as (3006,0039)[0]/(3006,0084), and fails on it as a plain value
+                raise self.fail(MANY_AS_ONE, node)
+            return self.read(path, node)
+        if isinstance(node, n.ListValue):  # a list value keeps its tag paths as their text (XNAT 6.6.0)
+            return [engine_path_text(i.path) if isinstance(i, n.PathValue) and not as_path else self.eval(i, as_path)
+                    for i in node.items]
         if isinstance(node, n.Call):
             return self.call(node)
         raise self.fail("not a value", node)
@@ -81,7 +93,7 @@ class Run:
             return self.variables.get(node.name)
         if isinstance(node, n.ListValue):
             return [self._arg(i, as_path) for i in node.items]
-        return self.eval(node, as_path)
+        return self.eval(node, as_path, argument=True)
 
     def _check_argument_variables(self, node) -> None:
         """XNAT 6.6.0 does not fill in a context variable met only inside function arguments and fails
@@ -156,6 +168,9 @@ class Run:
                 return None
             prefix += f"{fmt_tag(tag)}[{step.item}]/"
             container = items[step.item]
+        meta = getattr(self.ds, "file_meta", None)
+        if container is self.ds and meta is not None and path.last.pattern.group == "0002":
+            container = meta  # the engine's file object holds the file meta elements too
         tag = path.last.pattern.concrete(container, create=True)
         return Target(container, tag, prefix + fmt_tag(tag)) if tag in container else None
 
@@ -165,7 +180,8 @@ class Run:
         return self.read_target(targets[0]) if targets else None
 
     def present(self, path: TagPath, node) -> bool:
-        """isPresent: an unknown creator is looked up in the group's first private block (XNAT 6.6.0)."""
+        """isPresent. XNAT 6.6.0 ignores the creator of ``(gggg,{CREATOR}ee)`` here and looks at
+        ``(gggg,10ee)``: the block a creator at (gggg,0010) reserves, whoever the creator is."""
         last = path.last.pattern
         if last.creator is not None:
             container = self.ds
@@ -178,16 +194,23 @@ class Run:
                 if index >= len(items):
                     return False
                 container = items[index]
-            tag = last.concrete(container)
-            if tag is None:
-                group = int(last.group, 16)
-                blocks = sorted(int(t) & 0xFF for t in container.keys()
-                                if int(t) >> 16 == group and 0x10 <= (int(t) & 0xFFFF) <= 0xFF)
-                if not blocks:
-                    return False
-                tag = (group << 16) | (blocks[0] << 8) | int(last.element, 16)
-            return tag in container
+            return (int(last.group, 16) << 16 | 0x1000 | int(last.element, 16)) in container
         return bool(self.resolve(path, node))
+
+    def collect(self, paths: list[TagPath], node) -> list[str]:
+        """Values of the elements ``paths`` name, each once, in the order XNAT 6.6.0 lists them:
+        matched as the engine matches (:mod:`.enginematch`), listed in its HashMap's order,
+        keyed by each element's own path (:mod:`.javaorder`)."""
+        found = list(self.engine_match(paths, node))
+        order = hashmap_order([path_hash(steps) for _, steps in found])
+        return ["" if (v := self.read_target(found[i][0])) is None else v for i in order]
+
+    def engine_match(self, paths: list[TagPath], node):
+        """``(target, steps)`` of every element the engine's visit would match, in its order."""
+        try:
+            yield from matching(self.ds, paths)
+        except ValueError:
+            raise self.fail("'+' needs a tag after it (XNAT fails here)", node) from None
 
     @staticmethod
     def read_target(t: Target) -> str | None:
@@ -215,6 +238,8 @@ class Run:
         before = self.read_target(t)
         write_element(t.container, t.tag, "" if text is None else str(text),
                       default_charset="SpecificCharacterSet" not in self.ds)
+        if t.tag >> 16 & 1 and (t.tag & 0xFFFF) > 0xFF and t.tag in getattr(t.container, "_sdu_raw_written", ()):
+            self.raw_private[id(t.container)] = t.container
         self.record(t, before, self.read_target(t))
 
     def delete(self, t: Target) -> None:
@@ -226,11 +251,12 @@ class Run:
                 del t.container[t.tag]
                 self.changes.append(Change(t.path, keyword(t.container, t.tag), before, None))
             return
-        if t.item is not None:  # XNAT empties the item and keeps it, so later items keep their numbers
-            item = t.container[t.tag].value[t.item]
-            if not len(item):
+        if t.item is not None:  # XNAT empties the item and keeps it, so later items keep their numbers;
+            item = t.container[t.tag].value[t.item]  # the item's private creator elements stay (XNAT 6.6.0)
+            doomed = [tag for tag in item.keys() if not (tag >> 16 & 1 and 0x10 <= (tag & 0xFFFF) <= 0xFF)]
+            if not doomed:
                 return
-            for tag in list(item.keys()):
+            for tag in doomed:
                 del item[tag]
         elif t.tag in t.container:
             del t.container[t.tag]
@@ -255,8 +281,13 @@ class Run:
             if not if_exists:  # nothing; '?=' empties the elements that are there
                 return
             text = ""
-        if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None and len(path.steps) == 1:
-            targets = self._first_private_match(path.last.pattern)
+        if if_exists and path.last.pattern is not None and path.last.pattern.creator is not None \
+                and (len(path.steps) == 1 or (len(path.steps) == 2 and path.steps[0].depth == "*")):
+            targets = self._first_private_match(path.last.pattern, self.ds, "")
+        elif if_exists and path.last.pattern is not None and path.last.pattern.creator is not None \
+                and all(s.depth is None and not s.pattern.is_wild and isinstance(s.item, int) for s in path.steps[:-1]):
+            item = self._item_at(path)  # the same first match, in the item the path names
+            targets = self._first_private_match(path.last.pattern, *item) if item else []
         else:
             targets = [t for t in self.resolve(path, node) if t.item is None]
             if if_exists:  # '?=' over a wildcard leaves sequences alone
@@ -265,22 +296,36 @@ class Run:
             if not targets and not if_exists and path.is_singular and text is not None:
                 targets = [ensure(self.ds, path)]
             for t in targets:
-                if value is None and t.tag in t.container and _vr(t.container, t.tag) in _NOT_TEXT:
+                if (value is None or value is NULL_VALUE) and t.tag in t.container and (
+                        _vr(t.container, t.tag) in _NOT_TEXT or _script_private(t.container, t.tag)):
                     raise self.fail(f"{fmt_tag(t.tag)} cannot be emptied from an absent value (XNAT fails here)", node)
                 self.write(t, text)
         except (ValueTypeError, PathError) as exc:
             raise self.fail(str(exc), node) from None
 
-    def _first_private_match(self, pattern) -> list[Target]:
+    def _item_at(self, path: TagPath):
+        """(item, path prefix) the sequence steps of ``path`` name, or None; nothing is created."""
+        container, prefix = self.ds, ""
+        for step in path.steps[:-1]:
+            tag = step.pattern.concrete(container)
+            if tag is None or tag not in container or not is_sequence(container, tag):
+                return None
+            items = container[tag].value or []
+            if step.item >= len(items):
+                return None
+            container, prefix = items[step.item], f"{prefix}{fmt_tag(tag)}[{step.item}]/"
+        return container, prefix
+
+    def _first_private_match(self, pattern, ds: Dataset, prefix: str) -> list[Target]:
         """XNAT 6.6.0's '?=' on ``(gggg,{CREATOR}ee)``: the first element of the group (in tag order)
         whose last two digits match ``ee`` and that is the creator element or lies in its block."""
-        blocks = {block for block, _ in pattern._blocks(self.ds)}
-        for tag in sorted(int(t) for t in self.ds.keys()):
+        blocks = {block for block, _ in pattern._blocks(ds)}
+        for tag in sorted(int(t) for t in ds.keys()):
             if not pattern.group_matches(tag >> 16) or not pattern._digits_match(pattern.element, tag & 0xFF, 2):
                 continue
             low = tag & 0xFFFF
             if (0x10 <= low <= 0xFF and low in blocks) or (low > 0xFF and (low >> 8) in blocks):
-                return [Target(self.ds, tag, fmt_tag(tag))]
+                return [Target(ds, tag, prefix + fmt_tag(tag))]
         return []
 
     # ---- whole-dataset operations ------------------------------------------------------
@@ -300,8 +345,9 @@ class Run:
     def retain_private(self, paths: list[TagPath]) -> None:
         keep = set()
         # XNAT 6.6.0 keeps a creator element (gggg,00bb) when a path (gggg,{CREATOR}ee) names it
-        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10)
-        named = [p.last.pattern for p in paths if p.last.pattern.creator is not None]
+        # through its own digits: ee matching bb (so {C}10 and {C}1X keep a creator at 0x10), at
+        # the depth the path names (matched as the engine matches, see enginematch)
+        named = {(id(t.container), t.tag) for t, _ in matching(self.ds, paths)}
         for path in paths:
             for t in resolve(self.ds, path):
                 keep.add((id(t.container), t.tag))
@@ -313,8 +359,7 @@ class Run:
             for tag in private:
                 if 0x10 <= (tag & 0xFFFF) <= 0xFF and tag in ds:
                     block = (tag & 0xFFFF0000) | ((tag & 0xFF) << 8)
-                    kept = any(pat.creator == (element_str(ds, tag) or "").strip() and pat.group_matches(tag >> 16)
-                               and pat._digits_match(pat.element, tag & 0xFF, 2) for pat in named)
+                    kept = (id(ds), tag) in named
                     if not kept and not any(block <= int(t) <= block + 0xFF for t in ds.keys()):
                         self.delete(Target(ds, tag, prefix + fmt_tag(tag)))
 
@@ -350,6 +395,11 @@ class Run:
         self.changes.append(Change("(7FE0,0010)", "PixelData", "<pixel data>", f"<pixel data: {description}>"))
 
 
+def _script_private(ds, tag) -> bool:
+    """A private element this run created: dcm4che 2 holds it as UN bytes until the file is written."""
+    return bool(tag >> 16 & 1) and (tag & 0xFFFF) > 0xFF and tag in getattr(ds, "_sdu_raw_written", ())
+
+
 def _vr(ds, tag):
     vr = ds.get_item(tag).VR
     if vr is None:  # implicit VR, not yet read
@@ -363,6 +413,8 @@ _NOT_TEXT = BINARY_VRS | {"US", "SS", "UL", "SL", "UV", "SV", "FL", "FD", "AT", 
 def _as_str(v):
     if v is None or isinstance(v, str):
         return v
+    if v is NULL_VALUE:  # hashUID of an absent element: nothing to write, as XNAT does
+        return None
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, list):  # XNAT writes a list as Java prints it
@@ -391,6 +443,8 @@ def condition(run: Run, c) -> bool:
 
 # ---- statement handlers: handler(run, statement) -> None -------------------------------------
 def _assign(run, s):
+    if not s.if_exists and not assignable(s.path):
+        raise run.fail(ASSIGN_MANY, s)
     run.assign(s.path, run.eval(s.value), s, if_exists=s.if_exists)
 
 
@@ -408,6 +462,8 @@ def _call(run, s):
 
 
 def _echo(run, s):
+    if s.value is None:
+        raise run.fail(BARE_ECHO, s)
     run.changes.echoes.append("" if s.value is None else (_as_str(run.eval(s.value)) or ""))
 
 

@@ -11,7 +11,6 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from .dates import DateError, seconds_for, shift
 from .pixels import PixelEditError, blank_rectangle
@@ -45,7 +44,9 @@ def refuse(name: str, reason: str) -> None:
 
 
 refuse("getURL", "scripts have no network access")
-refuse("mapUID", "XNAT keeps its UID map in the server's memory from file to file, which a script run cannot reproduce")
+# in the DicomEdit 6 reference but not in 6.6.0, which XNAT 1.8.10 runs: the engine fails on them
+for _name in ("urlEncode", "getURLParam", "shiftTimeByIncrement"):
+    refuse(_name, "DicomEdit 6.6.0 (XNAT 1.8.10) has no such function; XNAT fails the file on it")
 
 
 def flatten(args) -> list:
@@ -61,6 +62,25 @@ def hashed_uid(value: str) -> str:
     b[6] = (b[6] & 0x0F) | 0x50
     b[8] = (b[8] & 0x3F) | 0x80
     return "2.25." + str(int.from_bytes(b, "big"))
+
+
+class _NullValue:
+    """XNAT 6.6.0 has two kinds of nothing: no value at all (``match`` that found nothing: None
+    here) and a value holding null (``hashUID`` of an absent element). Both print as ``null`` in
+    ``format`` and leave an assignment's target alone, but ``equals`` tells them apart."""
+
+    def __str__(self) -> str:
+        return "null"
+
+    def __repr__(self) -> str:
+        return "NULL_VALUE"
+
+
+NULL_VALUE = _NullValue()
+
+
+def _absent(v) -> bool:
+    return v is None or v is NULL_VALUE
 
 
 def _text(v) -> str:
@@ -109,7 +129,7 @@ def _format(run, a, node):
 
 def _present(run, value, node, name):
     """XNAT fails when a string function gets an absent element (the file is refused)."""
-    if value is None:
+    if value is None or value is NULL_VALUE:
         raise run.fail(f"{name} of an absent element", node)
     return _text(value)
 
@@ -149,33 +169,23 @@ def _concat(run, a, node):
 
 def java_list(values) -> str:
     """A list value as text, as Java prints a list: ``[a, b]``."""
-    return "[" + ", ".join(java_list(v) if isinstance(v, list) else _text(v) for v in values) + "]"
+    return "[" + ", ".join(java_list(v) if isinstance(v, list) else engine_path_text(v) if isinstance(v, TagPath)
+                           else _text(v) for v in values) + "]"
 
 
 @function("normalizeString", 1, 2)
 def _normalize(run, a, node):
     """Every non-ASCII character becomes the replacement (default ``_``)."""
-    if a[0] is None:
-        return None
+    if _absent(a[0]):
+        return a[0]
     text = _text(a[0])
     replacement = _text(a[1]) if len(a) > 1 else "_"
     return "".join(ch if ord(ch) < 128 else replacement for ch in text)
 
 
-@function("urlEncode", 1, 1)
-def _url_encode(run, a, node):
-    return quote_plus(_text(a[0]), safe="*").replace("~", "%7E")
-
-
-@function("getURLParam", 2, 2)
-def _url_param(run, a, node):
-    values = parse_qs(urlsplit(_text(a[0])).query).get(_text(a[1]))
-    return values[0] if values else None
-
-
 @function("match", 3, 3, regex_args=(1,))
 def _match(run, a, node):
-    if a[0] is None:
+    if _absent(a[0]):
         raise run.fail("match of an absent element", node)
     m = run.search(_text(a[1]), _text(a[0]), node)
     try:
@@ -187,22 +197,31 @@ def _match(run, a, node):
 @function("isPresent", 1, paths=True)
 def _is_present(run, a, node):
     """True when every argument names an element that is there (XNAT 6.6.0)."""
-    return all(run.present(p, node) for p in run.paths(a, node))
+    from .checks import PRESENT_MANY, assignable
+    for path in run.paths(a, node):  # in order: the first absent element ends it, as in XNAT
+        if not assignable(path):
+            raise run.fail(PRESENT_MANY, node)
+        if not run.present(path, node):
+            return False
+    return True
 
 
-@function("valueAt", 1, 1)
+@function("valueAt", 1, 1, paths=True)
 def _value_at(run, a, node):
+    """The element's value; XNAT 6.6.0 fails unless the tag path names one element."""
+    if isinstance(a[0], TagPath):
+        if not a[0].is_singular:
+            raise run.fail("valueAt takes a tag path that names one element (XNAT fails here)", node)
+        return run.read(a[0], node)
     return a[0]
 
 
 @function("collectValues", 1, paths=True)
 def _collect(run, a, node):
-    """The values of the elements the paths name, as Java prints a list: ``[a, b]``."""
-    values = []
-    for path in run.paths(a, node):
-        found = [run.read_target(t) for t in run.resolve(path, node) if t.item is None]
-        values.extend(reversed(found) if not path.is_singular else found)
-    return ["" if v is None else v for v in values]
+    """XNAT 6.6.0's list: the arguments that are no tag paths, as text, in order; then the value
+    of every element the tag paths name, in the order of the engine's HashMap (see javaorder)."""
+    values = [None if v is None else _text(v) for v in flatten(a) if not isinstance(v, TagPath)]
+    return values + run.collect([v for v in flatten(a) if isinstance(v, TagPath)], node)
 
 
 def _truth(v) -> bool:
@@ -238,14 +257,16 @@ def _equals(run, a, node):
         return all(isinstance(v, TagPath) for v in a) and _text(a[0]) == str(a[1])
     if a[0] is None or a[1] is None:
         return a[0] is None and a[1] is None
-    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list
-        return a[0] == a[1]
+    if a[0] is NULL_VALUE or a[1] is NULL_VALUE:  # a value holding null equals only its like
+        return a[0] is a[1]
+    if isinstance(a[0], list) or isinstance(a[1], list):  # a list equals only an equal list, never an empty one
+        return isinstance(a[0], list) and bool(a[0]) and a[0] == a[1]
     return _text(a[0]) == _text(a[1])
 
 
 @function("ismatch", 2, 2, regex_args=(1,))
 def _ismatch(run, a, node):
-    if a[0] is None:
+    if _absent(a[0]):
         raise run.fail("ismatch of an absent element", node)
     return run.fullmatch(_text(a[1]), _text(a[0]), node) is not None
 
@@ -255,12 +276,18 @@ def _scale_age(run, a, node):
     """Ages over 89 become 089Y; a birth date more than 89 years (365.24 days each) before the study
     date moves forward by the excess days, everywhere in the data set (XNAT's rule, written anew)."""
     from datetime import date
-    def parse(text):
-        try:
-            return date(int(text[:4]), int(text[4:6] or 1), int(text[6:8] or 1)) if text and len(text) >= 4 else None
-        except ValueError:
+    def parse(text):  # XNAT 6.6.0 reads an 8-character value as yyyyMMdd (failing on a bad one), no other
+        if len(text) != 8:
             return None
-    dob, study = parse((run.read_root(0x00100030) or "").strip()), parse((run.read_root(0x00080020) or "").strip())
+        try:
+            if not text.isdigit():
+                raise ValueError
+            return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            raise run.fail("scalePatientAgeAndDobFromStudyDate: a birth or study date is no day of the calendar "
+                           "(XNAT fails here)", node) from None
+    dob = parse((run.read_root(0x00100030) or "").strip())
+    study = parse((run.read_root(0x00080020) or "").strip()) if dob is not None else None  # read after a birth date
     if dob is not None and study is None:
         return None  # XNAT stops here: no study date to measure the age from, ages left as they are
     if dob is not None:
@@ -281,7 +308,22 @@ def _scale_age(run, a, node):
 # ---- UIDs ---------------------------------------------------------------------------------
 @function("hashUID", 1, 2)
 def _hash_uid(run, a, node):
-    return None if a[0] is None else hashed_uid(_text(a[0]))
+    return NULL_VALUE if a[0] is None or a[0] is NULL_VALUE else hashed_uid(_text(a[0]))
+
+
+@function("mapUID", 2, 2, paths=True)
+def _map_uid(run, a, node):
+    """``mapUID[value, prefix]``: the same new UID for the same value all through a run (see uidmap).
+
+    As in XNAT 6.6.0, a tag path argument stands for its own text, not the element's value:
+    ``mapUID[(0020,000D), "1.2.3"]`` gives every file the same UID (``v := (0020,000D)`` then
+    ``mapUID[v, "1.2.3"]`` maps the value)."""
+    from .uidmap import UIDRootError, map_uid
+    a = [engine_path_text(v) if isinstance(v, TagPath) else v for v in a]
+    try:
+        return map_uid(None if a[0] is None else _text(a[0]), _text(a[1]), run.context.hash_key)
+    except UIDRootError as exc:
+        raise run.fail(str(exc), node) from None
 
 
 @function("newUID", 0, 0)
@@ -291,15 +333,10 @@ def _new_uid(run, a, node):
 
 @function("hashUIDList", 1, paths=True)
 def _hash_uid_list(run, a, node):
-    seen = set()  # an element named by two paths is hashed once
-    for path in run.paths(a, node):
-        for target in run.resolve(path, node):
-            if (id(target.container), target.tag, target.item) in seen:
-                continue
-            seen.add((id(target.container), target.tag, target.item))
-            old = run.read_target(target)
-            if old:
-                run.write(target, "\\".join(hashed_uid(v) if v else v for v in old.split("\\")))
+    for target, _ in list(run.engine_match(run.paths(a, node), node)):  # each element once
+        old = run.read_target(target)
+        if old:
+            run.write(target, "\\".join(hashed_uid(v) for v in old.split("\\")))  # empty values too, as XNAT
 
 
 # ---- dates --------------------------------------------------------------------------------
@@ -315,7 +352,7 @@ def _date_arg(run, arg, node, vrs: tuple, name: str):
         if vr not in vrs:
             raise run.fail(f"{name} needs an element with VR {' or '.join(vrs)}", node)
         arg = run.read_target(targets[0])
-    if arg is None or str(arg).strip() == "":
+    if _absent(arg) or str(arg).strip() == "":
         raise run.fail(f"{name} of an empty value", node)
     return str(arg), vr
 
@@ -365,16 +402,14 @@ def _reject(run, a, node):
 
 
 def _shift_targets(run, paths, seconds, node, name, strict=False):
-    for path in paths:
-        for target in run.resolve(path, node):
-            if target.item is not None:
-                continue
+    for path in paths:  # each path in turn: an element two paths name is shifted twice, as in XNAT
+        for target, _ in list(run.engine_match([path], node)):
             value = run.read_target(target)
             if value is None or value.strip() == "":
                 continue  # XNAT skips an empty date
             vr = target.container[target.tag].VR
-            if vr not in ("DA", "DT"):
-                raise run.fail(f"{name} shifts DA and DT elements", node)
+            # both go by the text, whatever the VR (XNAT 6.6.0): an LO holding 20200101 is shifted,
+            # and a TM such as 150031 reads as a date with month 31 and fails
             try:
                 run.write(target, _shift_value(value, vr, seconds))
             except DateError as exc:
@@ -404,7 +439,8 @@ def engine_path_text(path) -> str:
             continue
         p = step.pattern
         text = f'{p.group}"{p.creator}"10{p.element}' if p.creator is not None else p.group + p.element
-        parts.append(text + ("" if step.item is None else f"[{step.item}]"))
+        item = "%" if step.item is None and step is not path.steps[-1] else step.item  # a sequence step: [%]
+        parts.append(text + ("" if item is None else f"[{item}]"))
     return "/".join(parts)
 
 
@@ -412,7 +448,16 @@ def engine_path_text(path) -> str:
 def _set(run, a, node):
     if isinstance(a[1], TagPath):
         a = [a[0], engine_path_text(a[1])]
-    elif a[1] is None:  # set[] of nothing empties the element
+    elif _absent(a[1]):  # set[] of nothing empties the element, and fails on a new private one (XNAT 6.6.0)
+        if not isinstance(a[0], TagPath):
+            from .evaluator import _NOT_TEXT, _script_private, _vr
+            path = run.path_from_string(_text(a[0]), node, strict=True)
+            found = run.resolve(path, node)
+            if path.is_private and not found:
+                raise run.fail("set of nothing to a private element that is not there (XNAT fails here)", node)
+            if any(t.item is None and t.tag in t.container and (_vr(t.container, t.tag) in _NOT_TEXT
+                                                               or _script_private(t.container, t.tag)) for t in found):
+                raise run.fail("set of nothing to a binary or numeric element (XNAT fails here)", node)
         a = [a[0], ""]
     elif isinstance(a[0], TagPath):
         raise run.fail("set needs a tag path string such as \"(0010,0010)\"", node)
@@ -437,18 +482,9 @@ def _remove_tags(run, a, node):
 @function("blankValues", 0, paths=True)
 def _blank(run, a, node):
     """Tag paths (wildcards allowed) are emptied; a string empties every element with that value."""
-    known = set()
-    for v in flatten(a):
-        if isinstance(v, str):
-            known.add(v)
-        elif v is not None:
-            known.update(run.read_target(t) for t in run.resolve(v, node) if t.item is None)
-            pattern = v.last.pattern
-            if pattern is not None and pattern.creator is not None and len(v.steps) == 1:
-                # XNAT 6.6.0 also matches the creator element (gggg,00ee) itself when ee fits
-                for block, group in pattern._blocks(run.ds):
-                    if pattern._digits_match(pattern.element, block, 2):
-                        known.add(run.read_root((group << 16) | block))
+    known = {v for v in flatten(a) if isinstance(v, str)}
+    # matched as the engine matches: (gggg,{CREATOR}ee) also names the creator element when ee fits
+    known.update(run.read_target(t) for t, _ in run.engine_match([v for v in flatten(a) if isinstance(v, TagPath)], node))
     known.discard(None)
     known.discard("")
     if known:
@@ -460,11 +496,11 @@ def _map_referenced(run, a, node):
     """Each UID at the paths becomes a new UID under the prefix, the same value the same UID in one run."""
     mapping = run.variables.setdefault(" mapped UIDs", {})
     for path in run.paths(a[1:], node):
-        for target in run.resolve(path, node):
+        for target, _ in list(run.engine_match([path], node)):
             old = run.read_target(target)
             if old is not None:  # an empty UID gets a new one too
-                run.write(target, "\\".join(mapping.setdefault(v, "2.25." + str(uuid.uuid4().int))
-                                             for v in old.split("\\")))
+                # the whole value is one key, backslashes and all (XNAT 6.6.0)
+                run.write(target, mapping.setdefault(old, "2.25." + str(uuid.uuid4().int)))
 
 
 @function("retainPrivateTags", 0, paths=True)

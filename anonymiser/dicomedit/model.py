@@ -11,6 +11,8 @@ class ScriptContext:
 
     ``lookup(category, key)`` backs the ``lookup`` function (the site's linkage store); without
     it a script calling ``lookup`` fails rather than passing the identifiable key through.
+    ``hash_key`` keys ``mapUID``: the same key gives the same UID for the same value in every
+    file and worker of a run (the anonymiser passes the site key); without one, a key per process.
     """
 
     variables: Mapping[str, str] = field(default_factory=dict)

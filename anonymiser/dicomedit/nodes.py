@@ -144,3 +144,5 @@ class Program:
     version: str | None
     statement_count: int
     variables: dict = field(default_factory=dict)
+    #: (line, column, reason) of statements XNAT fails a file on when it reaches them
+    reached_errors: tuple = ()

@@ -25,7 +25,7 @@ SUPPORTED_VERSION = re.compile(r"6\.[0-6]")
 _FRIENDLY = {"TAG": "a tag like (0010,0010)", "STRING": "a quoted string", "ID": "a name",
              "NUMBER": "a number", "_NL": "a new line", "INT": "an item number", "$END": "end of script",
              "COMPARE": "a comparison (=, !=, ~, !~)", "SEQ_WILDCARD": "a sequence wildcard (*, +, .)",
-             "NEW_UID": "new UID", "DESCRIBE_FLAG": "hidden/const/immutable"}
+             "DESCRIBE_FLAG": "hidden/const/immutable"}
 
 
 @lru_cache(maxsize=1)
@@ -119,15 +119,12 @@ class _ToAst(Transformer):
     def variable(self, meta, c):
         return n.Variable(**self._pos(meta), name=str(c[0]))
 
-    def new_uid(self, meta, c):
-        return n.Call(**self._pos(meta), name="newUID", args=())
-
     def tagpath(self, meta, c):
         steps: list[Step] = []
         for s in c:
             if isinstance(s, tuple):  # a bare [n] step selects items of the step before it
                 if not steps or steps[-1].pattern is None:
-                    raise _err("an item selector follows a sequence tag", **self._pos(meta))
+                    raise _err("an item selector follows a sequence tag", *self._pos(meta).values())
                 steps[-1] = Step(pattern=steps[-1].pattern, item=s[1])
             else:
                 steps.append(s)
@@ -135,7 +132,7 @@ class _ToAst(Transformer):
         try:
             path.check()
         except PathError as exc:
-            raise _err(str(exc), **self._pos(meta)) from None
+            raise _err(str(exc), *self._pos(meta).values()) from None
         return n.PathValue(**self._pos(meta), path=path)
 
     def element(self, meta, c):
@@ -147,9 +144,6 @@ class _ToAst(Transformer):
 
     def seq_wildcard(self, meta, c):
         return Step(depth=str(c[0]))
-
-    def seq_optional(self, meta, c):
-        return Step(depth="?")
 
     def item_only(self, meta, c):
         return ("item", c[0])

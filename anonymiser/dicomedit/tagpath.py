@@ -121,7 +121,21 @@ class TagPattern:
             return (g << 16) | (block << 8) | int(self.element, 16)
         if not create:
             return None
-        return int(ds.private_block(group, self.creator, create=True).get_tag(int(self.element, 16)))
+        # dcm4che 2 reserves the first slot (gggg,0010..00FF) that is absent or holds an empty creator
+        for slot in range(0x10, 0x100):
+            tag = (group << 16) | slot
+            if tag not in ds:
+                ds.add_new(tag, "LO", self.creator)
+                break
+            value = ds[tag].value
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if value is None or (isinstance(value, str) and not value.strip(" \0")):
+                ds[tag].value = self.creator
+                break
+        else:
+            raise PathError("no free private block left in the group")
+        return (group << 16) | (slot << 8) | int(self.element, 16)
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,7 @@ class Step:
 
     pattern: TagPattern | None = None
     item: int | str | None = None
-    depth: str | None = None  # '*', '+', '.', '?'
+    depth: str | None = None  # '*', '+', '.'
 
     def __str__(self) -> str:
         if self.depth:
@@ -150,6 +164,10 @@ class TagPath:
         """No wildcards of any kind: the path names at most one element per item chain."""
         return all(s.depth is None and not s.pattern.is_wild and s.item != "%" for s in self.steps)
 
+    def without_depth(self) -> "TagPath":
+        """The path without its depth wildcards: how XNAT 6.6.0 reads a path given to a function."""
+        return TagPath(tuple(s for s in self.steps if s.depth is None))
+
     @property
     def last(self) -> Step:
         return self.steps[-1]
@@ -160,7 +178,9 @@ class TagPath:
 
     def check(self) -> None:
         if not self.steps or self.last.depth is not None:
-            raise PathError("a tag path ends with an element")
+            # XNAT 6.6.0 takes "(3006,0020)/*" (and "-*" deletes every element); SDU refuses it
+            raise PathError("a tag path ends with an element, not a wildcard (SDU refuses what XNAT would "
+                            "read as every element below)")
 
 
 @dataclass
@@ -223,7 +243,9 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
         if step.depth in "*?":  # zero levels
             _walk(ds, steps, i + 1, prefix, out, seen, depth)
         below = steps if step.depth != "+" else steps[:i] + (Step(depth="*"),) + steps[i + 1:]
-        for item, sub in child_items(ds, prefix):
+        if step.depth == "+" and i > 0:  # XNAT 6.6.0: after a tag, '+' also takes zero levels
+            _walk(ds, steps, i + 1, prefix, out, seen, depth)
+        for item, sub in _levels(ds, prefix, steps, i):
             # '*' stays on this step one level down; '+' becomes '*' once a level is consumed
             _walk(item, below, i if step.depth in "*+" else i + 1, sub, out, seen, depth + 1)
         return
@@ -250,6 +272,27 @@ def _walk(ds, steps, i, prefix, out, seen, depth):
                         out.append(Target(container, tag, f"{here}[{n}]", n))
                 else:
                     _walk(items[n], steps, i + 1, f"{here}[{n}]/", out, seen, depth + 1)
+
+
+def _levels(ds: Dataset, prefix: str, steps: tuple, i: int):
+    """The items one level down; XNAT 6.6.0 reads a leading '+' as ``(?!NEXT)([^/]*/)*NEXT``,
+    so the first sequence on the way must not itself match the step after the '+'."""
+    if steps[i].depth != "+" or i > 0 or prefix or i + 1 >= len(steps) or steps[i + 1].depth is not None:
+        yield from child_items(ds, prefix)
+        return
+    from .enginematch import creator_of, step_regex
+    nxt = re.compile(step_regex(steps[i + 1], i + 1 == len(steps) - 1))
+    for tag in list(ds.keys()):
+        tag = int(tag)
+        if not is_sequence(ds, tag):
+            continue
+        text = f"{tag >> 16:04x}{tag & 0xFFFF:04x}"
+        if tag >> 16 & 1:
+            creator = creator_of(ds, tag)
+            text = f'{text[:4]}"{"NULL" if creator is None else creator}"{text[4:]}'
+        for n, item in enumerate(ds[tag].value or []):
+            if not nxt.match(f"{text}[{n}]/"):
+                yield item, f"{prefix}{fmt_tag(tag)}[{n}]/"
 
 
 def ensure(ds: Dataset, path: TagPath, create_leaf: bool = True) -> Target | None:

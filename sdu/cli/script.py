@@ -35,11 +35,9 @@ def check(file: Path) -> None:
     """Parse FILE and report its statements and variables (exit 6 on an error)."""
     with sdu_errors():
         script = _load(file)
-    click.echo(f"{file}: OK, DicomEdit {script.version or '6 (no version statement)'}, "
-               f"{script.statement_count} statements")
-    if script.version is None:
-        click.echo('  warning: no version line: XNAT runs such a script with DicomEdit 4, SDU with DicomEdit 6; '
-                   'add version "6.6" so both do the same')
+    click.echo(f"{file}: OK, DicomEdit {script.version}, {script.statement_count} statements")
+    for line, column, reason in script.program.reached_errors:  # XNAT accepts these, then fails the file
+        click.echo(f"  warning: line {line}, column {column}: {reason}; any file that reaches it is refused")
     for info in script.variables.values():
         flags = [f for f, on in (("hidden", info.hidden), ("const", info.constant), ("set by script", info.assigned),
                                  ("from context", info.referenced and not info.assigned)) if on]

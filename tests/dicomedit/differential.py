@@ -29,8 +29,9 @@ from anonymiser.dicomedit import ScriptContext, load_script
 REPO = Path(__file__).resolve().parents[2]
 VARIABLES = {"project": "P1", "subject": "S01", "session": "S01_MR1"}  # what XNAT supplies
 INPUTS = ["CT_small.dcm", "MR_small.dcm", "rtstruct.dcm", "rtplan.dcm", "rtdose.dcm"]
-RANDOM_UID = re.compile(r"2\.25\.\d+")
-RANDOM_UID_BYTES = re.compile(rb"2\.25\.\d+")
+# newUID (2.25.<UUID>) and mapUID (<prefix>.<UUID>): random in the engine by design
+RANDOM_UID = re.compile(r"2\.25\.\d+|(?<=\.)\d{30,40}(?![\d.])")
+RANDOM_UID_BYTES = re.compile(rb"2\.25\.\d+|(?<=\.)\d{30,40}(?![\d.])")
 
 
 def oracle_dir() -> Path | None:
@@ -212,7 +213,7 @@ def differences(sdu: tuple, engine: tuple, random_uids: bool, with_meta: bool) -
 
 
 def _both_random(x, y) -> bool:
-    """Equal once every 2.25 UID (newUID, mapReferencedUIDs: random by design) is masked."""
+    """Equal once every random UID (newUID, mapUID, mapReferencedUIDs: random by design) is masked."""
     def mask(v):
         if isinstance(v, tuple):
             return tuple(mask(p) for p in v)

@@ -85,7 +85,27 @@ def test_dry_run_json_lists_every_changed_element(tmp_path):
     assert hashlib.sha256(open(dicom, "rb").read()).hexdigest() == digest
 
 
-def test_check_warns_about_a_script_without_version(tmp_path):
-    path = _write(tmp_path, "-(0010,0010)\n")
+def test_a_script_without_version_is_refused_the_same_way_by_check_and_anonymise(tmp_path, small_study):
+    """XNAT runs a script with no version line as DicomEdit 4: SDU never runs it as DicomEdit 6 silently."""
+    path = _write(tmp_path, "// no version line\n-(0010,0010)\n", name="old-site.das")
+    check = CliRunner().invoke(cli, ["script", "check", str(path)])
+    out = tmp_path / "out"
+    anonymise = CliRunner().invoke(cli, ["anonymise", str(small_study.root), str(out), "--trial-id", "T",
+                                         "--site-id", "S", "--auto-id", "--script", str(path)])
+    for result in (check, anonymise):
+        assert result.exit_code == 6, result.output  # ScriptError
+        assert "old-site.das" in result.output and "line 1" in result.output
+        assert "DicomEdit 4" in result.output and 'version "6.6"' in result.output
+    assert not list(out.rglob("*.dcm"))  # refused before any file is written
+    path.write_text('version "6.6"\n-(0010,0010)\n')
+    assert CliRunner().invoke(cli, ["script", "check", str(path)]).exit_code == 0
+
+
+def test_check_lists_statements_xnat_fails_a_file_on_when_reached(tmp_path):
+    path = _write(tmp_path, 'version "6.6"\n(0008,0060) = "CT" ? (0010,00X0) := "x"\n')
     result = CliRunner().invoke(cli, ["script", "check", str(path)])
-    assert result.exit_code == 0 and "DicomEdit 4" in result.output
+    assert result.exit_code == 0, result.output
+    assert "warning: line 2, column 22" in result.output and "':=' assigns one element" in result.output
+    path.write_text('version "6.6"\n(0010,00X0) := "x"\n')  # every file reaches it: refused outright
+    result = CliRunner().invoke(cli, ["script", "check", str(path)])
+    assert result.exit_code == 6 and "line 2" in result.output

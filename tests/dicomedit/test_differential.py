@@ -87,24 +87,43 @@ def test_the_comparison_sees_a_difference(differential):
     assert engine_error[0] == "error" and differences(sdu, engine_error, False, True)
 
 
-# Known disagreements: the generator leaves these constructs out (see scriptgen.py); each case
-# here runs through both engines and is expected to disagree until SDU follows the engine.
-KNOWN = {
-    "collectValues over wildcards lists values in the engine's hash order":
+# Former disagreements, each a case that must now agree (the generator reaches them too):
+# collectValues lists values in the engine's HashMap order, and mapUID is implemented.
+FORMERLY_KNOWN = {
+    "collectValues over wildcards, in the engine's hash order":
         ("CT_small.dcm", "(0010,4000) := collectValues[(0010,XXXX), (0028,010@)]"),
-    "collectValues over several paths lists values in the engine's hash order":
+    "collectValues over several paths, in the engine's hash order":
         ("rtdose.dcm", "(0010,4000) := collectValues[(0020,000D), (0008,0050)]"),
-    "mapUID keeps its map for the life of the JVM; SDU refuses the function":
-        ("CT_small.dcm", '(0010,4000) := mapUID["2.25", "1.2.3"]'),
+    "collectValues over a private block takes its creator too":
+        ("CT_small.dcm", "(0010,4000) := collectValues[(0009,{GEMS_IDEN_01}XX), (0019,{GEMS_ACQU_01}XX)]"),
+    "collectValues over a sequence wildcard, '+' first":
+        ("rtplan.dcm", "(0010,4000) := collectValues[+/(300A,XXXX)]"),
+    "mapUID gives a UID under the prefix":
+        ("CT_small.dcm", '(0010,4000) := mapUID["2.25", "1.2.3"]\n(0010,21B0) := mapUID[(0020,000D), "1.2.840.99"]'),
+    "mapUID refuses a prefix that is no UID root":
+        ("CT_small.dcm", '(0010,4000) := mapUID[(0020,000D), "1.02.3"]'),
 }
 
 
-@pytest.mark.parametrize("reason", sorted(KNOWN))
-def test_known_disagreement(differential, reason):
-    name, body = KNOWN[reason]
+@pytest.mark.parametrize("reason", sorted(FORMERLY_KNOWN))
+def test_former_disagreement_now_agrees(differential, reason):
+    name, body = FORMERLY_KNOWN[reason]
     case = Case(reason, f'version "6.6"\n{body}\n', input_files()[name], VARIABLES)
-    result = differential.compare([case])[0]
-    if result:
-        pytest.xfail(f"{reason}: {result[0]}")
-    # agreement here means the known disagreement is gone: drop it from KNOWN and from the generator's limits
-    pytest.fail(f"no longer a disagreement: {reason}")
+    assert differential.compare([case])[0] == []
+
+
+def test_map_uid_is_the_same_for_a_value_across_files_in_both_engines(differential):
+    """The engine keeps its map for the life of the JVM (one batch here); SDU for the whole run."""
+    script = ('version "6.6"\nstudy := (0020,000D)\n(0010,4000) := mapUID[study, "1.2.840.99"]\n'
+              '(0010,21B0) := mapUID[(0020,000D), "1.2.840.99"]\n')  # a tag path maps its own text, not its value
+    files = input_files()
+    engine = differential.oracle.run([(script, files[n], VARIABLES) for n in ("CT_small.dcm", "CT_small.dcm", "rtdose.dcm")])
+    from differential import run_sdu
+    sdu = [run_sdu(script, files[n], VARIABLES) for n in ("CT_small.dcm", "CT_small.dcm", "rtdose.dcm")]
+    for results in (engine, sdu):
+        assert all(status == "ok" for status, _ in results)
+        same_study = [str(ds[0x00104000].value) for _, ds in results[:2]]
+        fixed = {str(ds[0x001021B0].value) for _, ds in results}
+        assert same_study[0] == same_study[1] and same_study[0].startswith("1.2.840.99.")
+        assert len(fixed) == 1  # the path's text maps to one UID in every file
+        assert str(results[2][1][0x00104000].value) != same_study[0]  # another study, another UID

@@ -91,9 +91,15 @@ def test_unknown_variable_at_run_time_names_it(ct_small):
 
 
 def test_echo_collects_and_never_prints(ct_small, run, capsys):
-    changes = run('echo "start"\necho (0008,0060)\necho', ct_small)
-    assert changes.echoes == ["start", "CT", ""]
+    changes = run('echo "start"\necho (0008,0060)\nfalse[] ? echo', ct_small)
+    assert changes.echoes == ["start", "CT"]
     assert capsys.readouterr().out == ""
+    with pytest.raises(ScriptError) as info:  # XNAT 6.6.0 fails every file on a bare echo: refused at load
+        run('echo "start"\necho', ct_small)
+    assert info.value.line == 3
+    with pytest.raises(ScriptError) as info:  # in a branch: the files that take it
+        run('echo "start"\ntrue[] ? echo', ct_small)
+    assert info.value.line == 3
 
 
 def test_nested_sequence_paths_and_depth_wildcards(rtstruct, run):

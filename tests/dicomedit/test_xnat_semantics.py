@@ -146,12 +146,20 @@ def test_private_tags_need_a_creator_and_string_paths_are_plain(ct_small, run):
     assert 0x00091002 not in ct_small and ct_small.OtherPatientIDsSequence[1].PatientID == "new"
 
 
-def test_assigning_to_a_wildcard_path_is_refused_at_load_time():
+def test_assigning_to_a_wildcard_path_fails_each_file_that_reaches_it(ct_small):
+    """XNAT 6.6.0 fails every file on it: refused at load; in a branch, it fails the files that take it."""
     for target in ("(0010,00X0)", "*/(0010,0020)", "(0010,1002)[%]/(0010,0020)", "(0010,1002)/(0010,0020)"):
         with pytest.raises(ScriptError) as info:
             load_script(f'version "6.6"\n\n{target} := "x"')
         assert info.value.line == 3
+        script = load_script(f'version "6.6"\n\ntrue[] ? {target} := "x"')
+        assert [(line, reason[:14]) for line, _, reason in script.program.reached_errors] == [(3, "':=' assigns o")]
+        with pytest.raises(ScriptError) as info:
+            script.apply(ct_small, ScriptContext())
+        assert info.value.line == 3
+        load_script(f'version "6.6"\nfalse[] ? {target} := "x"').apply(ct_small, ScriptContext())  # not reached
     load_script('version "6.6"\n*/(0010,0020) ?= "x"')  # '?=' changes every element it names
+    assert not load_script('version "6.6"\n*/(0010,0020) ?= "x"').program.reached_errors
 
 
 def test_variables_in_function_arguments_need_to_be_filled_in(ct_small):
