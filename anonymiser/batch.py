@@ -295,7 +295,22 @@ def _write_json(path: Path, obj, mode: int = 0o644) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1, ensure_ascii=False)
+            f.write(_dumps(obj))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _dumps(obj) -> str:
+    """JSON with one line per top-level key and per entry of a top-level list (a file's record):
+    as readable as indented JSON, and written by json's C encoder (the indenting one is pure
+    Python, ~5x slower on a report of thousands of files)."""
+    if not isinstance(obj, dict) or not obj:
+        return json.dumps(obj, ensure_ascii=False)
+
+    def value(v) -> str:
+        if isinstance(v, list) and v:
+            return "[\n  " + ",\n  ".join(json.dumps(x, ensure_ascii=False) for x in v) + "\n ]"
+        return json.dumps(v, ensure_ascii=False)
+
+    return "{\n" + ",\n".join(f" {json.dumps(k if isinstance(k, str) else json.dumps(k), ensure_ascii=False)}: {value(v)}" for k, v in obj.items()) + "\n}\n"
