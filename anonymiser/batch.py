@@ -11,7 +11,7 @@ import secrets
 import tempfile
 import time
 from datetime import datetime, timezone
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -25,7 +25,6 @@ from . import batchterms
 from .options import AnonymiseOptions
 from .report import AnonymiseReport, FileOutcome
 from .single import Settings, anonymise_file
-from .workers import Workers, warm_standard
 
 REPORT_NAME = "sdu-report.anonymise.json"
 VERIFY_REPORT_NAME = "sdu-report.verify.json"
@@ -40,6 +39,31 @@ def _check_folders(src: Path, dest: Path) -> None:
         raise ConfigError("destination is inside the source: choose a folder outside it", path=dest)
     if d in s.parents:
         raise ConfigError("source is inside the destination: choose another destination", path=dest)
+
+
+def _map(fn, items: list, workers: int, progress: Progress | None, started: Callable[[], None] = lambda: None):
+    """``fn`` over ``items`` in order; ``started()`` runs once the worker processes exist (a
+    thread started before them would be forked mid-flight)."""
+    total, done = len(items), 0
+    if workers <= 1 or total < 8:
+        started()
+        for item in items:
+            yield fn(item)
+            done += 1
+            if progress:
+                progress(done, total)
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        results = pool.map(fn, items, chunksize=max(1, min(16, total // (workers * 4))))
+        started()
+        for result in results:
+            yield result
+            done += 1
+            if progress:
+                progress(done, total)
+    finally:  # also when the caller stops early (destination full): queued files are not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOptions,
@@ -62,40 +86,7 @@ def anonymise_folder(src: str | Path, dest: str | Path, options: AnonymiseOption
         for name, text in options.scripts:
             load_script(text, name)  # a bad script fails now, not at file 500
     _check_destination(dest)
-    workers = Workers(options.workers, options.option_columns)  # forked now: they warm up during discovery
-    try:
-        originals = _OriginalsReader(src)
-        if options.verify and workers.parallel:
-            originals.start(workers)  # the verifier's read of the originals, on a worker, from now
-        else:
-            workers.launch()
-        report, paths, dest_failure = _anonymise_all(src, dest, options, key, linkage_path, workers, originals,
-                                                     progress)
-    except BaseException:
-        originals.abandon()
-        raise
-    finally:
-        workers.close()  # after the last file (and the originals' read): nothing else runs on them
-    report.seconds = time.perf_counter() - started
-    if dest_failure is not None:
-        originals.abandon()
-        _write_site_report(report)
-        raise ConfigError(f"{dest_failure}; stopped after {report.written} of {len(paths)} files "
-                          f"(site report: {report.site_report})", path=dest)
-    _write_reports(report, dest)  # before verifying: the verifier scans DEST's report too, as it stays
-    if options.verify:
-        _verify(report, src, dest, linkage_path, options, originals.result())
-        report.seconds = time.perf_counter() - started
-        _write_site_report(report)  # DEST's files stay exactly as verified
-    audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok,
-                 verified=report.verified, **report.counts())
-    return report
 
-
-def _anonymise_all(src: Path, dest: Path, options: AnonymiseOptions, key: bytes, linkage_path: Path,
-                   workers: Workers, originals: "_OriginalsReader", progress: Progress | None):
-    """Discover, check the batch, anonymise every file on ``workers``: (report, paths, the
-    destination's failure or None)."""
     skipped = []
     paths, batch_names = _discover(src, skipped, options.limits.max_element)
     with LinkageStore(linkage_path) as store:
@@ -110,18 +101,37 @@ def _anonymise_all(src: Path, dest: Path, options: AnonymiseOptions, key: bytes,
                              ["basic", *options.profile_options], [],
                              [{"path": os.path.relpath(s.path, src), "reason": s.reason} for s in skipped],
                              run=_run_id())
+    originals = _OriginalsReader(src)
     dest_failure = None
-    with LinkageStore(linkage_path) as store:
-        linker = _Linker(store, options)
-        for outcome in workers.map(partial(anonymise_file, settings=settings), paths, progress,
-                                   partial(originals.started, options.verify)):
-            linker.add(outcome)  # as results stream in: the UID lists are not kept
-            report.files.append(outcome)
-            if outcome.dest_error:
-                dest_failure = outcome.reason
-                break  # every further file would fail the same way
+    try:
+        with LinkageStore(linkage_path) as store:
+            linker = _Linker(store, options)
+            read_originals = originals.start if options.verify else (lambda: None)
+            for outcome in _map(partial(anonymise_file, settings=settings), paths, options.workers, progress,
+                                read_originals):
+                linker.add(outcome)  # as results stream in: the UID lists are not kept
+                report.files.append(outcome)
+                if outcome.dest_error:
+                    dest_failure = outcome.reason
+                    break  # every further file would fail the same way
+    except BaseException:
+        originals.abandon()
+        raise
     report.subjects, report.sessions = sorted(linker.subjects), sorted(linker.sessions)
-    return report, paths, dest_failure
+    report.seconds = time.perf_counter() - started
+    if dest_failure is not None:
+        originals.abandon()
+        _write_site_report(report)
+        raise ConfigError(f"{dest_failure}; stopped after {report.written} of {len(paths)} files "
+                          f"(site report: {report.site_report})", path=dest)
+    _write_reports(report, dest)  # before verifying: the verifier scans DEST's report too, as it stays
+    if options.verify:
+        _verify(report, src, dest, linkage_path, options, originals.result())
+        report.seconds = time.perf_counter() - started
+        _write_site_report(report)  # DEST's files stay exactly as verified
+    audit.record("anonymise", run=report.run, trial=report.trial_id, site=report.site_id, ok=report.ok,
+                 verified=report.verified, **report.counts())
+    return report
 
 
 def _discover(src: Path, skipped: list, limit: int) -> tuple[list[str], tuple[str, ...]]:
@@ -152,33 +162,18 @@ def _check_destination(dest: Path) -> None:
 
 
 class _OriginalsReader:
-    """The verifier's own read of the originals (``--against SRC``), while the files are
-    anonymised: on a worker process from the start of the run when there are workers (the
-    core discovery leaves idle), else in a thread of this process (otherwise idle, waiting)."""
+    """The verifier's own read of the originals (``--against SRC``), run in a thread of this
+    process while the workers anonymise: the parent is otherwise idle, waiting for results."""
 
     def __init__(self, src: Path):
         self.src, self._pool, self._future = src, None, None
 
-    def start(self, workers: Workers) -> None:
-        """On a worker, now (before the files are known)."""
-        self._future = workers.submit(_collect_originals, self.src)
-
-    def started(self, verify: bool) -> None:
-        """Every file is queued: the read starts in a thread if it has not started on a worker,
-        and the verifier's modules are loaded here while the workers run (not after them)."""
-        if not verify:
-            return
-        if self._future is None:
-            self._pool = ThreadPoolExecutor(max_workers=1)
-            self._future = self._pool.submit(_collect_originals, self.src)
-        else:  # ~60 ms of imports and tables off the path after the workers
-            import verifier.engine  # noqa: F401, PLC0415
-            warm_standard()
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._future = self._pool.submit(_collect_originals, self.src)
 
     def abandon(self) -> None:
         """The run failed: don't wait for the read (it only reads; its result is dropped)."""
-        if self._future is not None:
-            self._future.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -188,8 +183,7 @@ class _OriginalsReader:
         try:
             return self._future.result()
         finally:
-            if self._pool is not None:
-                self._pool.shutdown()
+            self._pool.shutdown()
 
 
 def _collect_originals(src: Path):
