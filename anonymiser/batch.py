@@ -315,4 +315,7 @@ def _dumps(obj) -> str:
             return "[\n  " + ",\n  ".join(json.dumps(x, ensure_ascii=False) for x in v) + "\n ]"
         return json.dumps(v, ensure_ascii=False)
 
-    return "{\n" + ",\n".join(f" {json.dumps(k if isinstance(k, str) else json.dumps(k), ensure_ascii=False)}: {value(v)}" for k, v in obj.items()) + "\n}\n"
+    def key(k) -> str:  # as json.dump writes a non-string key
+        return json.dumps(k if isinstance(k, str) else json.dumps(k), ensure_ascii=False)
+
+    return "{\n" + ",\n".join(f" {key(k)}: {value(v)}" for k, v in obj.items()) + "\n}\n"

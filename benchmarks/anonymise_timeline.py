@@ -69,8 +69,10 @@ def _child(src: Path, dest: Path, workers: int) -> str:
     import anonymiser.single as single  # noqa: PLC0415
 
     mark("anonymiser imported")
-    for name in ("_discover", "_anonymise_all", "_write_reports", "_verify", "_write_site_report"):
-        fn = getattr(batch, name)
+    for name in ("_discover", "_anonymise_all", "_map", "_write_reports", "_verify", "_write_site_report"):
+        fn = getattr(batch, name, None)
+        if fn is None or name == "_map":  # a generator: its start is when the pool is made, not its end
+            continue
 
         def timed(*a, _fn=fn, _name=name, **k):
             mark(f"{_name} start")
